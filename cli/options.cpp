@@ -1,0 +1,43 @@
+#include "cli/options.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace toyos::cli {
+
+std::optional<RunOptions> parse_run_options(int argc, char** argv, int first) {
+    RunOptions o;
+    int i = first;
+    auto value = [&](const char* name, std::string& out) -> bool {
+        const size_t n = std::strlen(name);
+        if (std::strncmp(argv[i], name, n) == 0 && argv[i][n] == '=') {
+            out = argv[i] + n + 1;
+            return true;
+        }
+        if (std::strcmp(argv[i], name) == 0) {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "toyos: %s needs a value\n", name);
+                std::exit(2);
+            }
+            out = argv[++i];
+            return true;
+        }
+        return false;
+    };
+    for (; i < argc; ++i) {
+        if (argv[i][0] != '-') break;
+        if (std::strcmp(argv[i], "--") == 0) {
+            ++i;
+            break;
+        }
+        if (value("--root", o.root) || value("--log-level", o.log_level) ||
+            value("--route", o.routes))
+            continue;
+        std::fprintf(stderr, "toyos: unknown option '%s' (see toyos run --help)\n", argv[i]);
+        return std::nullopt;
+    }
+    for (; i < argc; ++i) o.program_and_args.emplace_back(argv[i]);
+    return o;
+}
+
+}  // namespace toyos::cli

@@ -1,0 +1,20 @@
+// Command-line options shared by `toyos run` and `toyos demo`.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace toyos::cli {
+
+struct RunOptions {
+    std::string root;  // empty: the current directory
+    std::string log_level;
+    std::string routes;
+    std::vector<std::string> program_and_args;
+};
+
+// Parses the options before PROGRAM; on error prints a message and returns nullopt.
+std::optional<RunOptions> parse_run_options(int argc, char** argv, int first);
+
+}  // namespace toyos::cli

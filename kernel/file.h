@@ -1,0 +1,89 @@
+// File: what a toy fd refers to. Most files are host-backed (HostFile: regular files,
+// directories, sockets); a ring fd and procfs files are kernel objects of their own.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "kernel/address_space.h"
+#include "kernel/result.h"
+
+namespace toyos::kernel {
+
+class Process;
+
+enum class FileKind { Regular, Directory, Socket, Stream, Ring, Proc, Other };
+const char* file_kind_name(FileKind k);
+
+class File {
+public:
+    virtual ~File() = default;
+    virtual FileKind kind() const = 0;
+    // The host fd behind this file, or -1 for a kernel object. The host executor runs
+    // operations on it directly.
+    virtual int host_fd() const { return -1; }
+    // What /proc/<pid>/fd shows for it.
+    virtual std::string describe() const = 0;
+
+    virtual Result<long> read(void* buf, size_t len);
+    virtual Result<long> write(const void* buf, size_t len);
+    virtual Result<long> pread(void* buf, size_t len, off_t off);
+    virtual Result<long> pwrite(const void* buf, size_t len, off_t off);
+    virtual Result<long> lseek(off_t off, int whence);
+    virtual Result<long> fsync(bool datasync);
+    virtual Result<void> fstat(struct stat* st);
+    virtual Result<long> getdents64(void* buf, size_t len);
+    // mmap of this file into `proc` (ring fds); ENODEV for files that cannot be mapped.
+    virtual Result<Region> mmap(Process& proc, size_t length, uint64_t offset);
+
+    bool is_socket() const { return kind() == FileKind::Socket; }
+    // Toy O_NONBLOCK: a call that would block fails with EAGAIN. (Host sockets are always
+    // non-blocking underneath; see kernel/blocking.h.)
+    bool nonblocking() const { return nonblocking_; }
+    void set_nonblocking(bool nb) { nonblocking_ = nb; }
+    // Whether a call on it may wait indefinitely (sockets, pipes, terminals).
+    bool may_block() const { return kind() == FileKind::Socket || kind() == FileKind::Stream; }
+
+private:
+    bool nonblocking_ = false;
+};
+
+using FileRef = std::shared_ptr<File>;
+
+// A file backed by a host fd that this object owns and closes.
+class HostFile final : public File {
+public:
+    HostFile(int host_fd, FileKind kind, std::string name)
+        : fd_(host_fd), kind_(kind), name_(std::move(name)) {}
+    ~HostFile() override;
+    HostFile(const HostFile&) = delete;
+    HostFile& operator=(const HostFile&) = delete;
+
+    // Classifies the host fd by fstat.
+    static FileRef adopt(int host_fd, std::string name);
+
+    FileKind kind() const override { return kind_; }
+    int host_fd() const override { return fd_; }
+    std::string describe() const override { return name_; }
+
+    Result<long> read(void* buf, size_t len) override;
+    Result<long> write(const void* buf, size_t len) override;
+    Result<long> pread(void* buf, size_t len, off_t off) override;
+    Result<long> pwrite(const void* buf, size_t len, off_t off) override;
+    Result<long> lseek(off_t off, int whence) override;
+    Result<long> fsync(bool datasync) override;
+    Result<void> fstat(struct stat* st) override;
+    Result<long> getdents64(void* buf, size_t len) override;
+
+private:
+    int fd_;
+    FileKind kind_;
+    std::string name_;
+};
+
+}  // namespace toyos::kernel

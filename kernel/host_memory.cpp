@@ -1,0 +1,29 @@
+#include "kernel/host_memory.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace toyos::kernel {
+
+Result<std::shared_ptr<HostMapping>> HostMapping::anonymous(size_t length, int prot, bool guard) {
+    if (length == 0) return err(EINVAL);
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t rounded = (length + page - 1) / page * page;
+    const size_t extra = guard ? page : 0;
+    void* p = ::mmap(nullptr, rounded + extra, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return err(errno == ENOMEM ? ENOMEM : errno);
+    if (guard) ::mprotect(p, page, PROT_NONE);
+    auto* base = static_cast<char*>(p) + extra;
+    return std::shared_ptr<HostMapping>(
+        new HostMapping(p, rounded + extra, base, rounded, /*owned=*/true));
+}
+
+std::shared_ptr<HostMapping> HostMapping::borrowed(void* base, size_t length) {
+    return std::shared_ptr<HostMapping>(new HostMapping(base, length, base, length, false));
+}
+
+HostMapping::~HostMapping() {
+    if (owned_) ::munmap(map_base_, map_length_);
+}
+
+}  // namespace toyos::kernel

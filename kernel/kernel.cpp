@@ -1,0 +1,306 @@
+#include "kernel/kernel.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <cxxabi.h>
+#include <sstream>
+
+#include "kernel/log.h"
+
+namespace toyos::kernel {
+namespace {
+
+struct ThreadBoot {
+    ProcessRef proc;
+    ProgramMain main;
+    int argc;
+    char** argv;
+};
+
+std::string basename_of(const std::string& path) {
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+std::string parse_routes(const std::string& spec, const SyscallHandlerRegistry& registry,
+                         std::array<Route, SyscallHandlerRegistry::kMax>& routes) {
+    std::stringstream ss(spec);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        if (item.empty()) continue;
+        auto eq = item.find('=');
+        if (eq == std::string::npos) return "route '" + item + "' is not NAME=PATH";
+        const std::string name = item.substr(0, eq), path = item.substr(eq + 1);
+        Route r;
+        if (path == "direct") r = Route::Direct;
+        else if (path == "async") r = Route::Async;
+        else if (path == "ring") r = Route::Ring;
+        else return "route path '" + path + "' is not direct, async or ring";
+        auto apply = [&](int nr) { routes[nr] = r; };
+        if (name == "all") {
+            registry.for_each([&](int nr, const SyscallEntry& e) {
+                if (e.routable) apply(nr);
+            });
+            continue;
+        }
+        int nr = registry.number_of(name);
+        if (nr < 0) return "unknown syscall '" + name + "'";
+        const SyscallEntry* entry = registry.find(nr);
+        if (entry != nullptr && !entry->routable && r != Route::Direct)
+            return "syscall '" + name + "' can only run direct";
+        apply(nr);
+    }
+    return {};
+}
+
+Kernel::Kernel(KernelConfig config, ProgramCatalog catalog)
+    : config_(std::move(config)), catalog_(std::move(catalog)) {}
+
+Result<std::unique_ptr<Kernel>> Kernel::boot(KernelConfig config, ProgramCatalog catalog) {
+    // A write to a socket whose peer left must be EPIPE for that process, not the end of
+    // every process.
+    ::signal(SIGPIPE, SIG_IGN);
+    std::unique_ptr<Kernel> k(new Kernel(std::move(config), std::move(catalog)));
+    auto vfs = Vfs::mount(k->config_.root);
+    if (vfs.is_error()) {
+        spdlog::error("cannot open sandbox root '{}': {}", k->config_.root,
+                      std::strerror(vfs.error()));
+        return err(vfs.error());
+    }
+    k->vfs_ = std::move(vfs).value();
+    register_all_syscalls(k->syscalls_);
+    k->async_ = std::make_unique<AsyncSyscallExecutor>(k->config_.async_workers);
+    k->reaper_ = std::thread([kp = k.get()] { kp->reaper_loop(); });
+    spdlog::info("kernel booted: root={} async_workers={}", k->vfs_->root_path(),
+                 k->async_->workers());
+    return k;
+}
+
+Kernel::~Kernel() {
+    for (auto& p : processes_.all())
+        if (p->state() != ProcessState::Zombie) p->kill(9);
+    {
+        std::unique_lock lock(threads_mutex_);
+        const bool all_joined = threads_cv_.wait_for(lock, std::chrono::seconds(10),
+                                                     [&] { return unjoined_.empty(); });
+        if (!all_joined) {
+            // A program in a loop that never enters the kernel cannot be stopped: its thread
+            // still uses kernel memory, so the only safe way out is to end the host process.
+            spdlog::critical("{} process(es) did not exit after kill; aborting",
+                             unjoined_.size());
+            std::_Exit(70);
+        }
+        stopping_ = true;
+    }
+    threads_cv_.notify_all();
+    reaper_.join();
+    for (auto it = shutdown_hooks_.rbegin(); it != shutdown_hooks_.rend(); ++it) (*it)();
+    async_.reset();
+}
+
+Result<pid_t> Kernel::spawn(Process* parent, const std::string& program,
+                            const std::vector<std::string>& argv) {
+    LoadedProgram prog;
+    if (catalog_.has_builtin(program)) {
+        prog = TOYOS_TRY(catalog_.load_builtin(program));
+    } else if (parent == nullptr) {
+        prog = TOYOS_TRY(catalog_.load_shared_object(program));
+    } else {
+        // A toy process may only run code that lives inside its sandbox.
+        int fd = TOYOS_TRY(vfs_->open(program, O_RDONLY, 0));
+        auto loaded = catalog_.load_shared_object_fd(fd, program);
+        ::close(fd);
+        prog = TOYOS_TRY(std::move(loaded));
+    }
+    ProcessRef p = TOYOS_TRY(
+        processes_.create(*this, parent ? parent->pid() : 0, basename_of(program)));
+    for (const auto& region : prog.image) p->memory().add(region);
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (parent != nullptr) {
+            auto f = parent->fds().get(fd);
+            if (f.ok()) (void)p->fds().install_at(fd, f.value());
+        } else {
+            int host = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+            if (host >= 0) (void)p->fds().install_at(fd, HostFile::adopt(host, "console"));
+        }
+    }
+    auto started = start_thread(p, prog.main, argv);
+    if (started.is_error()) {
+        p->finish(127 << 8);
+        processes_.exited(*p);
+        return err(started.error());
+    }
+    spdlog::debug("spawned pid {} ({}) parent {}", p->pid(), p->name(), p->ppid());
+    return p->pid();
+}
+
+Result<int> Kernel::run(const std::string& program, const std::vector<std::string>& argv) {
+    pid_t pid = TOYOS_TRY(spawn(nullptr, program, argv));
+    return processes_.wait_and_reap(pid);
+}
+
+Result<void> Kernel::start_thread(const ProcessRef& p, ProgramMain main,
+                                  const std::vector<std::string>& argv) {
+    auto stack = TOYOS_TRY(
+        HostMapping::anonymous(config_.stack_size, PROT_READ | PROT_WRITE, /*guard=*/true));
+    p->memory().add(Region{stack->start(), stack->start() + stack->length(), true,
+                           RegionKind::Stack, stack});
+    p->stack_ = stack;
+
+    // argv lives in memory the process owns, like the strings on a Linux process's stack.
+    size_t bytes = (argv.size() + 1) * sizeof(char*);
+    for (const auto& a : argv) bytes += a.size() + 1;
+    auto block = TOYOS_TRY(HostMapping::anonymous(bytes, PROT_READ | PROT_WRITE));
+    auto** vec = static_cast<char**>(block->base());
+    char* strings = reinterpret_cast<char*>(vec + argv.size() + 1);
+    for (size_t i = 0; i < argv.size(); ++i) {
+        std::memcpy(strings, argv[i].c_str(), argv[i].size() + 1);
+        vec[i] = strings;
+        strings += argv[i].size() + 1;
+    }
+    vec[argv.size()] = nullptr;
+    p->memory().add(Region{block->start(), block->start() + block->length(), true,
+                           RegionKind::Anonymous, block});
+
+    auto* boot = new ThreadBoot{p, main, static_cast<int>(argv.size()), vec};
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstack(&attr, stack->base(), stack->length());
+    p->state_.store(ProcessState::Running, std::memory_order_release);
+    {
+        std::lock_guard lock(threads_mutex_);
+        int rc = pthread_create(&p->thread_, &attr, &Kernel::process_thread_entry, boot);
+        pthread_attr_destroy(&attr);
+        if (rc != 0) {
+            delete boot;
+            return err(rc);
+        }
+        p->thread_started_.store(true, std::memory_order_release);
+        unjoined_.push_back(p);
+        processes_started_.fetch_add(1, std::memory_order_relaxed);
+    }
+    return {};
+}
+
+void* Kernel::process_thread_entry(void* arg) {
+    std::unique_ptr<ThreadBoot> boot(static_cast<ThreadBoot*>(arg));
+    Process& p = *boot->proc;
+    set_current_process(&p);
+
+    // Runs on return and on the forced unwind of pthread_exit (exit or kill at the gate).
+    struct Finisher {
+        Process& p;
+        bool returned = false;
+        int code = 0;
+        ~Finisher() {
+            int status;
+            if (p.exit_requested_.load(std::memory_order_acquire))
+                status = (p.exit_code_ & 0xff) << 8;
+            else if (returned) status = (code & 0xff) << 8;
+            else status = p.kill_signal() & 0x7f;
+            set_current_process(nullptr);
+            p.finish(status);
+            Kernel& k = p.kernel();
+            for (int nr = 0; nr < SyscallHandlerRegistry::kMax; ++nr)
+                for (int r = 0; r < kRouteCount; ++r)
+                    if (auto n = p.syscall_count(nr, static_cast<Route>(r)))
+                        k.retired_counts_[nr][r].fetch_add(n, std::memory_order_relaxed);
+            p.counted_.store(true, std::memory_order_release);
+            k.processes_.exited(p);
+            k.threads_cv_.notify_all();
+        }
+    } finisher{p};
+
+    try {
+        finisher.code = boot->main(boot->argc, boot->argv);
+    } catch (::abi::__forced_unwind&) {
+        throw;  // exit or kill: let pthread_exit finish unwinding
+    } catch (const std::exception& e) {
+        spdlog::error("pid {} ({}): uncaught exception: {}", p.pid(), p.name(), e.what());
+        finisher.code = 134;
+    } catch (...) {
+        spdlog::error("pid {} ({}): uncaught exception", p.pid(), p.name());
+        finisher.code = 134;
+    }
+    finisher.returned = true;
+    return nullptr;
+}
+
+void Kernel::reaper_loop() {
+    std::unique_lock lock(threads_mutex_);
+    for (;;) {
+        std::vector<ProcessRef> done;
+        for (auto it = unjoined_.begin(); it != unjoined_.end();) {
+            if ((*it)->state() == ProcessState::Zombie) {
+                done.push_back(std::move(*it));
+                it = unjoined_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (!done.empty()) {
+            lock.unlock();
+            for (auto& p : done) {
+                pthread_join(p->thread_, nullptr);
+                p->stack_.reset();  // still alive while an operation in flight pins it
+            }
+            lock.lock();
+            threads_cv_.notify_all();
+            continue;
+        }
+        if (stopping_ && unjoined_.empty()) return;
+        threads_cv_.wait_for(lock, std::chrono::milliseconds(50));
+    }
+}
+
+uint64_t Kernel::syscall_count(int nr, Route route) const {
+    uint64_t total = retired_counts_[nr][static_cast<int>(route)].load();
+    for (const auto& p : processes_.all())
+        if (!p->counted_.load(std::memory_order_acquire)) total += p->syscall_count(nr, route);
+    return total;
+}
+
+long Kernel::dispatch(Process& proc, long nr, const SyscallArgs& args) {
+    const SyscallEntry* entry = syscalls_.find(static_cast<int>(nr));
+    if (entry == nullptr) return -ENOSYS;
+    const Route route = entry->routable ? config_.routes[nr] : Route::Direct;
+    proc.count_syscall(static_cast<int>(nr), route);
+    SysResult r = err(ENOSYS);
+    switch (route) {
+        case Route::Direct: {
+            SyscallContext ctx{*this, proc};
+            r = entry->fn(ctx, args);
+            break;
+        }
+        case Route::Async: {
+            auto ticket = async_->submit(
+                [this, self = proc.shared_from_this(), fn = entry->fn, args]() -> long {
+                    SyscallContext ctx{*this, *self};
+                    SysResult res = fn(ctx, args);
+                    return res.ok() ? res.value() : -res.error();
+                });
+            if (ticket.is_error()) {
+                r = err(ticket.error());
+                break;
+            }
+            auto waited = ticket->wait(&proc);
+            if (waited.is_error()) r = err(waited.error());
+            else if (waited.value() < 0) r = err(static_cast<int>(-waited.value()));
+            else r = waited.value();
+            break;
+        }
+        case Route::Ring:
+            if (ring_route_) r = ring_route_(proc, static_cast<int>(nr), args);
+            break;
+    }
+    return r.ok() ? r.value() : -r.error();
+}
+
+}  // namespace toyos::kernel

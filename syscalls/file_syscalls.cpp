@@ -1,0 +1,129 @@
+// File I/O syscalls: open/openat, close, read, write, pread, pwrite, lseek, fsync, fdatasync,
+// fstat, getdents64.
+#include <fcntl.h>
+
+#include <algorithm>
+
+#include "syscalls/common.h"
+
+namespace toyos::kernel {
+namespace {
+
+SysResult open_common(SyscallContext& c, int dirfd, const std::string& path, int flags,
+                      mode_t mode) {
+    int dir_host_fd = -1;
+    if (dirfd != AT_FDCWD && !path.empty() && path[0] != '/') {
+        FileRef dir = TOYOS_TRY(c.proc.fds().get(dirfd));
+        if (dir->kind() != FileKind::Directory) return err(ENOTDIR);
+        dir_host_fd = dir->host_fd();
+    }
+    const int host_fd = TOYOS_TRY(c.kernel.vfs().open(path, flags, mode, dir_host_fd));
+    FileRef f = HostFile::adopt(host_fd, path);
+    f->set_nonblocking((flags & O_NONBLOCK) != 0);
+    return TOYOS_TRY(c.proc.fds().install(std::move(f)));
+}
+
+SysResult sys_open(SyscallContext& c, const SyscallArgs& a) {
+    const std::string path = TOYOS_TRY(path_arg(c, a, 0));
+    return open_common(c, AT_FDCWD, path, arg_int(a, 1), static_cast<mode_t>(a.a[2]));
+}
+
+SysResult sys_openat(SyscallContext& c, const SyscallArgs& a) {
+    const std::string path = TOYOS_TRY(path_arg(c, a, 1));
+    return open_common(c, arg_int(a, 0), path, arg_int(a, 2), static_cast<mode_t>(a.a[3]));
+}
+
+SysResult sys_close(SyscallContext& c, const SyscallArgs& a) {
+    TOYOS_TRY(c.proc.fds().remove(arg_int(a, 0)));
+    return 0;
+}
+
+SysResult sys_read(SyscallContext& c, const SyscallArgs& a) {
+    FileRef f = TOYOS_TRY(file_arg(c, a, 0));
+    const size_t len = std::min(arg_size(a, 2), kMaxRwCount);
+    UserBuffer buf = TOYOS_TRY(buffer_arg(c, a, 1, len, Access::Write));
+    if (f->may_block() && f->host_fd() >= 0)
+        return blocking_host_call(c.proc, f->host_fd(), POLLIN, f->nonblocking(),
+                                  [&] { return ::read(f->host_fd(), buf.data, len); });
+    return f->read(buf.data, len);
+}
+
+SysResult sys_write(SyscallContext& c, const SyscallArgs& a) {
+    FileRef f = TOYOS_TRY(file_arg(c, a, 0));
+    const size_t len = std::min(arg_size(a, 2), kMaxRwCount);
+    UserBuffer buf = TOYOS_TRY(buffer_arg(c, a, 1, len, Access::Read));
+    if (f->may_block() && f->host_fd() >= 0)
+        return blocking_host_call(c.proc, f->host_fd(), POLLOUT, f->nonblocking(),
+                                  [&] { return ::write(f->host_fd(), buf.data, len); });
+    return f->write(buf.data, len);
+}
+
+SysResult sys_pread(SyscallContext& c, const SyscallArgs& a) {
+    FileRef f = TOYOS_TRY(file_arg(c, a, 0));
+    const size_t len = std::min(arg_size(a, 2), kMaxRwCount);
+    if (a.a[3] < 0) return err(EINVAL);
+    UserBuffer buf = TOYOS_TRY(buffer_arg(c, a, 1, len, Access::Write));
+    return f->pread(buf.data, len, a.a[3]);
+}
+
+SysResult sys_pwrite(SyscallContext& c, const SyscallArgs& a) {
+    FileRef f = TOYOS_TRY(file_arg(c, a, 0));
+    const size_t len = std::min(arg_size(a, 2), kMaxRwCount);
+    if (a.a[3] < 0) return err(EINVAL);
+    UserBuffer buf = TOYOS_TRY(buffer_arg(c, a, 1, len, Access::Read));
+    return f->pwrite(buf.data, len, a.a[3]);
+}
+
+SysResult sys_lseek(SyscallContext& c, const SyscallArgs& a) {
+    FileRef f = TOYOS_TRY(file_arg(c, a, 0));
+    const int whence = arg_int(a, 2);
+    if (whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END && whence != SEEK_DATA &&
+        whence != SEEK_HOLE)
+        return err(EINVAL);
+    return f->lseek(a.a[1], whence);
+}
+
+SysResult sys_fsync(SyscallContext& c, const SyscallArgs& a) {
+    FileRef f = TOYOS_TRY(file_arg(c, a, 0));
+    return f->fsync(false);
+}
+
+SysResult sys_fdatasync(SyscallContext& c, const SyscallArgs& a) {
+    FileRef f = TOYOS_TRY(file_arg(c, a, 0));
+    return f->fsync(true);
+}
+
+SysResult sys_fstat(SyscallContext& c, const SyscallArgs& a) {
+    FileRef f = TOYOS_TRY(file_arg(c, a, 0));
+    struct stat st {};
+    TOYOS_TRY_VOID(f->fstat(&st));
+    TOYOS_TRY_VOID(c.proc.memory().copy_to_user(arg_ptr<struct stat>(a, 1), &st));
+    return 0;
+}
+
+SysResult sys_getdents64(SyscallContext& c, const SyscallArgs& a) {
+    FileRef f = TOYOS_TRY(file_arg(c, a, 0));
+    const size_t len = std::min(arg_size(a, 2), kMaxRwCount);
+    UserBuffer buf = TOYOS_TRY(buffer_arg(c, a, 1, len, Access::Write));
+    return f->getdents64(buf.data, len);
+}
+
+}  // namespace
+
+void register_file_syscalls(SyscallHandlerRegistry& r) {
+    using namespace abi;
+    r.add(TOYOS_SYS_open, "open", sys_open, true);
+    r.add(TOYOS_SYS_openat, "openat", sys_openat, true);
+    r.add(TOYOS_SYS_close, "close", sys_close, true);
+    r.add(TOYOS_SYS_read, "read", sys_read, true);
+    r.add(TOYOS_SYS_write, "write", sys_write, true);
+    r.add(TOYOS_SYS_pread, "pread", sys_pread, true);
+    r.add(TOYOS_SYS_pwrite, "pwrite", sys_pwrite, true);
+    r.add(TOYOS_SYS_lseek, "lseek", sys_lseek, true);
+    r.add(TOYOS_SYS_fsync, "fsync", sys_fsync, true);
+    r.add(TOYOS_SYS_fdatasync, "fdatasync", sys_fdatasync, true);
+    r.add(TOYOS_SYS_fstat, "fstat", sys_fstat, true);
+    r.add(TOYOS_SYS_getdents64, "getdents64", sys_getdents64, true);
+}
+
+}  // namespace toyos::kernel
