@@ -50,14 +50,16 @@ Result<UserBuffer> AddressSpace::access(uintptr_t addr, size_t length, Access ac
     uintptr_t last = 0;
     if (__builtin_add_overflow(addr, length - 1, &last)) return err(EFAULT);
     std::shared_lock lock(mutex_);
-    // The region with the greatest start <= addr.
+    // The regions with start <= addr, nearest first. Regions do not overlap, except that a
+    // ring may be mapped twice at one address (SQ and CQ ring offsets): look a few back.
     auto it = std::upper_bound(regions_.begin(), regions_.end(), addr,
                                [](uintptr_t a, const Region& r) { return a < r.start; });
-    if (it == regions_.begin()) return err(EFAULT);
-    --it;
-    if (addr < it->start || last >= it->end) return err(EFAULT);
-    if (acc == Access::Write && !it->writable) return err(EFAULT);
-    return UserBuffer{reinterpret_cast<void*>(addr), length, it->backing};
+    for (int tries = 0; tries < 4 && it != regions_.begin(); ++tries) {
+        --it;
+        if (last < it->end && (acc != Access::Write || it->writable))
+            return UserBuffer{reinterpret_cast<void*>(addr), length, it->backing};
+    }
+    return err(EFAULT);
 }
 
 Result<std::string> AddressSpace::copy_string_from_user(UserPtr<char> src, size_t max_len) const {

@@ -12,6 +12,7 @@ const char* file_kind_name(FileKind k) {
         case FileKind::Directory: return "dir";
         case FileKind::Socket: return "socket";
         case FileKind::Stream: return "stream";
+        case FileKind::EventFd: return "eventfd";
         case FileKind::Ring: return "io_uring";
         case FileKind::Proc: return "proc";
         case FileKind::Other: return "other";

@@ -17,7 +17,7 @@ namespace toyos::kernel {
 
 class Process;
 
-enum class FileKind { Regular, Directory, Socket, Stream, Ring, Proc, Other };
+enum class FileKind { Regular, Directory, Socket, Stream, EventFd, Ring, Proc, Other };
 const char* file_kind_name(FileKind k);
 
 class File {
@@ -47,7 +47,10 @@ public:
     bool nonblocking() const { return nonblocking_; }
     void set_nonblocking(bool nb) { nonblocking_ = nb; }
     // Whether a call on it may wait indefinitely (sockets, pipes, terminals).
-    bool may_block() const { return kind() == FileKind::Socket || kind() == FileKind::Stream; }
+    bool may_block() const {
+        return kind() == FileKind::Socket || kind() == FileKind::Stream ||
+               kind() == FileKind::EventFd;
+    }
 
 private:
     bool nonblocking_ = false;

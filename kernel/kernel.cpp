@@ -10,6 +10,7 @@
 #include <cxxabi.h>
 #include <sstream>
 
+#include "iouring/manager.h"
 #include "kernel/log.h"
 
 namespace toyos::kernel {
@@ -46,7 +47,8 @@ std::string parse_routes(const std::string& spec, const SyscallHandlerRegistry& 
         auto apply = [&](int nr) { routes[nr] = r; };
         if (name == "all") {
             registry.for_each([&](int nr, const SyscallEntry& e) {
-                if (e.routable) apply(nr);
+                if (e.routable && (r != Route::Ring || iouring::IoUringManager::ring_capable(nr)))
+                    apply(nr);
             });
             continue;
         }
@@ -55,6 +57,8 @@ std::string parse_routes(const std::string& spec, const SyscallHandlerRegistry& 
         const SyscallEntry* entry = registry.find(nr);
         if (entry != nullptr && !entry->routable && r != Route::Direct)
             return "syscall '" + name + "' can only run direct";
+        if (r == Route::Ring && !iouring::IoUringManager::ring_capable(nr))
+            return "syscall '" + name + "' has no io_uring opcode (it can run direct or async)";
         apply(nr);
     }
     return {};
@@ -77,6 +81,10 @@ Result<std::unique_ptr<Kernel>> Kernel::boot(KernelConfig config, ProgramCatalog
     k->vfs_ = std::move(vfs).value();
     register_all_syscalls(k->syscalls_);
     k->async_ = std::make_unique<AsyncSyscallExecutor>(k->config_.async_workers);
+    k->io_uring_ = std::make_unique<iouring::IoUringManager>(*k);
+    k->ring_route_ = [kp = k.get()](Process& p, int nr, const SyscallArgs& args) {
+        return kp->io_uring_->ring_route(p, nr, args);
+    };
     k->reaper_ = std::thread([kp = k.get()] { kp->reaper_loop(); });
     spdlog::info("kernel booted: root={} async_workers={}", k->vfs_->root_path(),
                  k->async_->workers());
@@ -102,6 +110,7 @@ Kernel::~Kernel() {
     threads_cv_.notify_all();
     reaper_.join();
     for (auto it = shutdown_hooks_.rbegin(); it != shutdown_hooks_.rend(); ++it) (*it)();
+    io_uring_.reset();
     async_.reset();
 }
 

@@ -15,6 +15,10 @@
 #include "kernel/vfs.h"
 #include "syscalls/registry.h"
 
+namespace toyos::iouring {
+class IoUringManager;
+}
+
 namespace toyos::kernel {
 
 struct KernelConfig {
@@ -56,6 +60,7 @@ public:
     const SyscallHandlerRegistry& syscalls() const { return syscalls_; }
     AsyncSyscallExecutor& async() { return *async_; }
     const ProgramCatalog& programs() const { return catalog_; }
+    iouring::IoUringManager& io_uring() { return *io_uring_; }
 
     // Syscalls made so far, by number and route: live processes plus those that exited.
     uint64_t syscall_count(int nr, Route route) const;
@@ -76,6 +81,7 @@ private:
     std::unique_ptr<Vfs> vfs_;
     SyscallHandlerRegistry syscalls_;
     std::unique_ptr<AsyncSyscallExecutor> async_;
+    std::unique_ptr<iouring::IoUringManager> io_uring_;
     ProcessTable processes_;
     RingRoute ring_route_;
     std::vector<std::function<void()>> shutdown_hooks_;

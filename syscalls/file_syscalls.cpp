@@ -1,6 +1,7 @@
 // File I/O syscalls: open/openat, close, read, write, pread, pwrite, lseek, fsync, fdatasync,
 // fstat, getdents64.
 #include <fcntl.h>
+#include <sys/eventfd.h>
 
 #include <algorithm>
 
@@ -108,6 +109,17 @@ SysResult sys_getdents64(SyscallContext& c, const SyscallArgs& a) {
     return f->getdents64(buf.data, len);
 }
 
+SysResult sys_eventfd2(SyscallContext& c, const SyscallArgs& a) {
+    const int flags = arg_int(a, 1);
+    if (flags & ~(EFD_NONBLOCK | EFD_CLOEXEC | EFD_SEMAPHORE)) return err(EINVAL);
+    const int host = ::eventfd(static_cast<unsigned>(a.a[0]),
+                               (flags & EFD_SEMAPHORE) | EFD_NONBLOCK | EFD_CLOEXEC);
+    if (host < 0) return err(errno);
+    FileRef f = std::make_shared<HostFile>(host, FileKind::EventFd, "anon_inode:[eventfd]");
+    f->set_nonblocking((flags & EFD_NONBLOCK) != 0);
+    return TOYOS_TRY(c.proc.fds().install(std::move(f)));
+}
+
 }  // namespace
 
 void register_file_syscalls(SyscallHandlerRegistry& r) {
@@ -124,6 +136,7 @@ void register_file_syscalls(SyscallHandlerRegistry& r) {
     r.add(TOYOS_SYS_fdatasync, "fdatasync", sys_fdatasync, true);
     r.add(TOYOS_SYS_fstat, "fstat", sys_fstat, true);
     r.add(TOYOS_SYS_getdents64, "getdents64", sys_getdents64, true);
+    r.add(TOYOS_SYS_eventfd2, "eventfd2", sys_eventfd2);
 }
 
 }  // namespace toyos::kernel

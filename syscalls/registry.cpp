@@ -22,6 +22,7 @@ void register_all_syscalls(SyscallHandlerRegistry& r) {
     register_net_syscalls(r);
     register_memory_syscalls(r);
     register_process_syscalls(r);
+    register_io_uring_syscalls(r);
 }
 
 }  // namespace toyos::kernel

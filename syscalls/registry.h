@@ -56,6 +56,7 @@ void register_fs_syscalls(SyscallHandlerRegistry& r);
 void register_net_syscalls(SyscallHandlerRegistry& r);
 void register_memory_syscalls(SyscallHandlerRegistry& r);
 void register_process_syscalls(SyscallHandlerRegistry& r);
+void register_io_uring_syscalls(SyscallHandlerRegistry& r);
 void register_all_syscalls(SyscallHandlerRegistry& r);
 
 }  // namespace toyos::kernel

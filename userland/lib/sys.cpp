@@ -106,6 +106,21 @@ int munmap(void* addr, size_t length) {
 }
 int last_mmap_error() { return t_mmap_error; }
 
+int eventfd(unsigned int initval, int flags) {
+    return static_cast<int>(syscall6(TOYOS_SYS_eventfd2, initval, flags));
+}
+int io_uring_setup(unsigned entries, void* params) {
+    return static_cast<int>(syscall6(TOYOS_SYS_io_uring_setup, entries, L(params)));
+}
+int io_uring_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
+                   const void* arg, size_t argsz) {
+    return static_cast<int>(syscall6(TOYOS_SYS_io_uring_enter, fd, to_submit, min_complete,
+                                     flags, L(arg), L(argsz)));
+}
+int io_uring_register(int fd, unsigned opcode, const void* arg, unsigned nr_args) {
+    return static_cast<int>(syscall6(TOYOS_SYS_io_uring_register, fd, opcode, L(arg), nr_args));
+}
+
 pid_t getpid() { return static_cast<pid_t>(syscall6(TOYOS_SYS_getpid)); }
 pid_t getppid() { return static_cast<pid_t>(syscall6(TOYOS_SYS_getppid)); }
 void exit(int status) {

@@ -66,6 +66,15 @@ void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset)
 int munmap(void* addr, size_t length);
 int last_mmap_error();  // the errno of the last failed mmap on this thread
 
+// Events
+int eventfd(unsigned int initval, int flags);  // EFD_NONBLOCK, EFD_SEMAPHORE
+
+// io_uring: the raw ring syscalls (toyos/liburing.h is the friendly API over them).
+int io_uring_setup(unsigned entries, void* params /* struct io_uring_params* */);
+int io_uring_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
+                   const void* arg, size_t argsz);
+int io_uring_register(int fd, unsigned opcode, const void* arg, unsigned nr_args);
+
 // Processes
 pid_t getpid();
 pid_t getppid();

@@ -52,6 +52,7 @@ enum toyos_syscall_nr {
     TOYOS_SYS_mkdir = 83,
     TOYOS_SYS_unlink = 87,
     TOYOS_SYS_getdents64 = 217,
+    TOYOS_SYS_eventfd2 = 290,  // (initval, flags): EFD_NONBLOCK, EFD_SEMAPHORE
     TOYOS_SYS_openat = 257,
     TOYOS_SYS_getsockname = 51,
     TOYOS_SYS_io_uring_setup = 425,

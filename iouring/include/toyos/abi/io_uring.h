@@ -1,0 +1,30 @@
+// toyos ring ABI: Linux's io_uring, exactly.
+//
+// Struct layouts, constants and mmap offsets come from <linux/io_uring.h> (Debian's
+// linux-libc-dev); a program that speaks io_uring to Linux speaks it to toyos. The toy
+// syscalls are io_uring_setup / io_uring_enter / io_uring_register (see abi/syscalls.h), and
+// the rings are mapped with sys::mmap on the ring fd at IORING_OFF_SQ_RING, IORING_OFF_CQ_RING
+// and IORING_OFF_SQES (IORING_FEAT_SINGLE_MMAP: the SQ and CQ rings share one mapping).
+//
+// Deliberate differences from Linux, each for a reason:
+//  * IORING_OP_TOYOS_LSEEK (below) is a toyos opcode: lseek through the ring.
+//  * Backpressure (IORING_FEAT_NODROP): while completions wait in the overflow backlog and
+//    cannot be flushed into a full CQ, io_uring_enter refuses new submissions with -EBUSY, as
+//    Linux 5.5-5.18 did, instead of growing the backlog without bound (Linux 5.19+). The
+//    backlog never drops a completion.
+//  * msg_control (ancillary data) in SENDMSG/RECVMSG is refused with -EINVAL: SCM_RIGHTS
+//    would move host file descriptors past the toy fd table.
+//  * Setup flags toyos does not implement (IOPOLL/SQPOLL until the host executor provides
+//    them, R_DISABLED, ATTACH_WQ, DEFER_TASKRUN) are refused with -EINVAL rather than
+//    accepted and ignored. COOP_TASKRUN and TASKRUN_FLAG are accepted: completions are posted
+//    by kernel threads, so there is never task work to run and IORING_SQ_TASKRUN stays clear.
+#pragma once
+
+#include <linux/io_uring.h>
+
+// lseek through the ring: sqe->fd, sqe->off = offset (as s64), sqe->len = whence.
+// res = the new offset or -errno. Reported as supported by IORING_REGISTER_PROBE.
+#define IORING_OP_TOYOS_LSEEK 0xF0
+
+// Largest opcode number a probe describes (Linux's probe holds 256 ops).
+#define TOYOS_IORING_PROBE_OPS 256

@@ -1,0 +1,114 @@
+// IoUringManager: the io_uring subsystem. It owns the executors and the timer thread, knows
+// every live ring, and offers kernel-side callers seed 004's API on a per-process ring:
+// create_ring, submit -> seq, reap_completions, wait_completion, stats.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "iouring/executor.h"
+#include "iouring/ring.h"
+#include "iouring/thread_executor.h"
+#include "iouring/timer_service.h"
+#include "kernel/kernel.h"
+
+namespace toyos::iouring {
+
+// A submission through the kernel-side API: an SQE (its user_data is the caller's).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"  // io_uring_sqe ends in a zero-size array
+struct SyscallSubmissionEntry {
+    io_uring_sqe sqe{};
+};
+#pragma GCC diagnostic pop
+
+// A completion through the kernel-side API.
+struct SyscallCompletionEntry {
+    uint64_t seq = 0;
+    uint64_t user_data = 0;
+    int32_t res = 0;
+    uint32_t flags = 0;
+    CompletionStatus status = CompletionStatus::Success;
+    int error = 0;            // errno when status == Error
+    std::string message;      // strerror(error)
+};
+
+struct IoUringStats {
+    uint64_t active_rings = 0;
+    uint64_t total_submissions = 0;
+    uint64_t total_completions = 0;
+    uint64_t pending = 0;
+    uint64_t overflowed = 0;
+    uint64_t cancelled = 0;
+    uint64_t enters = 0;
+    uint64_t cqes_posted = 0;
+    std::array<uint64_t, 256> op_count{};
+};
+
+class IoUringManager {
+public:
+    explicit IoUringManager(kernel::Kernel& kernel);
+    ~IoUringManager();
+    IoUringManager(const IoUringManager&) = delete;
+    IoUringManager& operator=(const IoUringManager&) = delete;
+
+    kernel::Kernel& kernel() { return kernel_; }
+    Executor& executor() { return *executor_; }
+    ThreadExecutor& thread_executor() { return *threads_; }
+    TimerService& timers() { return timers_; }
+
+    // io_uring_setup for `proc`: creates a ring and installs its fd.
+    kernel::Result<int> setup(kernel::Process& proc, uint32_t entries, io_uring_params& params);
+
+    // Seed 004's kernel-side API, on one ring per process kept by the manager.
+    kernel::Result<void> create_ring(pid_t pid, std::optional<uint32_t> sq_entries = {},
+                                     std::optional<uint32_t> cq_entries = {});
+    kernel::Result<uint64_t> submit(pid_t pid, const SyscallSubmissionEntry& entry);
+    kernel::Result<std::vector<SyscallCompletionEntry>> reap_completions(pid_t pid,
+                                                                         size_t max = 32);
+    kernel::Result<SyscallCompletionEntry> wait_completion(pid_t pid, uint64_t seq);
+    IoUringStats stats() const;
+
+    // The ring route of `toyos run --route NAME=ring`: the syscall becomes one SQE on the
+    // process's kernel ring, and the call waits for its CQE.
+    kernel::SysResult ring_route(kernel::Process& proc, int nr, const kernel::SyscallArgs& args);
+    static bool ring_capable(int nr);
+
+    // Live rings (for stats and procfs).
+    void add_ring(SyscallCompletionRing* ring);
+    void remove_ring(SyscallCompletionRing* ring);
+    std::vector<std::shared_ptr<SyscallCompletionRing>> rings_of(pid_t pid) const;
+    int next_ring_id() { return next_ring_id_.fetch_add(1) + 1; }
+
+private:
+    struct KernelRing {
+        std::shared_ptr<SyscallCompletionRing> ring;
+        std::mutex mutex;  // one kernel-side submitter at a time
+        std::map<uint64_t, SyscallCompletionEntry> done;  // reaped, not yet handed out
+        std::unordered_map<uint64_t, uint64_t> user_data;  // seq -> caller's user_data
+    };
+    std::shared_ptr<KernelRing> kernel_ring(pid_t pid) const;
+    void drain_kernel_ring(KernelRing& kr);
+
+    kernel::Kernel& kernel_;
+    TimerService timers_;
+    std::unique_ptr<ThreadExecutor> threads_;
+    Executor* executor_ = nullptr;
+
+    mutable std::mutex mutex_;
+    std::set<SyscallCompletionRing*> rings_;
+    std::unordered_map<pid_t, std::shared_ptr<KernelRing>> kernel_rings_;
+    std::atomic<int> next_ring_id_{0};
+    // Totals of rings that are gone, folded in when each ring shuts down.
+    IoUringStats retired_;
+};
+
+}  // namespace toyos::iouring

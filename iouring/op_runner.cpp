@@ -1,0 +1,164 @@
+#include "iouring/op_runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "iouring/request.h"
+#include "iouring/ring.h"
+#include "kernel/kernel.h"
+
+namespace toyos::iouring {
+namespace {
+
+int64_t sys(long r) { return r < 0 ? -errno : r; }
+
+// Reads at the file position when the SQE's offset is -1 (IORING_FEAT_RW_CUR_POS), else at
+// the offset; sockets and pipes have no position either way. Host sockets are non-blocking,
+// so an attempt on one returns -EAGAIN rather than waiting.
+int64_t do_readv(Request& r, const iovec* iov, int cnt) {
+    const bool stream = r.file->may_block();
+    const off_t off = (stream || r.off == UINT64_MAX) ? -1 : static_cast<off_t>(r.off);
+    return sys(::preadv2(r.host_fd, iov, cnt, off, static_cast<int>(r.op_flags)));
+}
+
+int64_t do_writev(Request& r, const iovec* iov, int cnt) {
+    const bool stream = r.file->may_block();
+    const off_t off = (stream || r.off == UINT64_MAX) ? -1 : static_cast<off_t>(r.off);
+    return sys(::pwritev2(r.host_fd, iov, cnt, off, static_cast<int>(r.op_flags)));
+}
+
+int64_t do_openat(Request& r) {
+    kernel::Process& proc = r.ring->owner();
+    int dir_host_fd = -1;
+    const int dirfd = r.sqe_fd;
+    if (dirfd != AT_FDCWD && !r.path.empty() && r.path[0] != '/') {
+        auto dir = proc.fds().get(dirfd);
+        if (dir.is_error()) return -dir.error();
+        if (dir.value()->kind() != kernel::FileKind::Directory) return -ENOTDIR;
+        dir_host_fd = dir.value()->host_fd();
+    }
+    auto host = proc.kernel().vfs().open(r.path, static_cast<int>(r.op_flags),
+                                         static_cast<mode_t>(r.len), dir_host_fd);
+    if (host.is_error()) return -host.error();
+    kernel::FileRef f = kernel::HostFile::adopt(host.value(), r.path);
+    f->set_nonblocking((r.op_flags & O_NONBLOCK) != 0);
+    auto fd = proc.fds().install(std::move(f));
+    return fd.is_error() ? -fd.error() : fd.value();
+}
+
+int64_t do_accept(Request& r) {
+    auto* sa = static_cast<sockaddr*>(r.addr);
+    auto* salen = reinterpret_cast<socklen_t*>(r.addr2);
+    long host = ::accept4(r.host_fd, sa, salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (host < 0) return -errno;
+    kernel::FileRef f = std::make_shared<kernel::HostFile>(static_cast<int>(host),
+                                                           kernel::FileKind::Socket, "socket:tcp");
+    f->set_nonblocking((r.op_flags & SOCK_NONBLOCK) != 0);
+    auto fd = r.ring->owner().fds().install(std::move(f));
+    return fd.is_error() ? -fd.error() : fd.value();
+}
+
+int64_t do_connect(Request& r) {
+    if (!r.connect_started) {
+        r.connect_started = true;
+        if (::connect(r.host_fd, reinterpret_cast<sockaddr*>(&r.sockaddr), r.sockaddr_len) == 0)
+            return 0;
+        return errno == EINPROGRESS ? -EAGAIN : -errno;
+    }
+    pollfd pfd{r.host_fd, POLLOUT, 0};
+    if (::poll(&pfd, 1, 0) == 0) return -EAGAIN;
+    int so_error = 0;
+    socklen_t len = sizeof(so_error);
+    if (::getsockopt(r.host_fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0) return -errno;
+    return -so_error;
+}
+
+int64_t do_recvmsg(Request& r) {
+    long n = ::recvmsg(r.host_fd, &r.msg, static_cast<int>(r.op_flags) | MSG_DONTWAIT);
+    if (n < 0) return -errno;
+    r.ring->write_back_msghdr(r);
+    return n;
+}
+
+}  // namespace
+
+uint32_t wait_events(const Request& req) {
+    if (req.file == nullptr || !req.file->may_block() || req.file->nonblocking()) return 0;
+    switch (req.opcode) {
+        case IORING_OP_READ:
+        case IORING_OP_READV:
+        case IORING_OP_READ_FIXED:
+            return (req.op_flags & RWF_NOWAIT) ? 0 : POLLIN;
+        case IORING_OP_WRITE:
+        case IORING_OP_WRITEV:
+        case IORING_OP_WRITE_FIXED:
+            return (req.op_flags & RWF_NOWAIT) ? 0 : POLLOUT;
+        case IORING_OP_RECV:
+        case IORING_OP_RECVMSG:
+            return (req.op_flags & MSG_DONTWAIT) ? 0 : POLLIN;
+        case IORING_OP_SEND:
+        case IORING_OP_SENDMSG:
+            return (req.op_flags & MSG_DONTWAIT) ? 0 : POLLOUT;
+        case IORING_OP_ACCEPT:
+            return POLLIN;
+        case IORING_OP_CONNECT:
+            return POLLOUT;
+        default:
+            return 0;
+    }
+}
+
+int64_t run_operation(Request& r) {
+    switch (r.opcode) {
+        case IORING_OP_NOP:
+            return 0;
+        case IORING_OP_READ:
+        case IORING_OP_READ_FIXED: {
+            iovec v{r.addr, r.len};
+            return do_readv(r, &v, 1);
+        }
+        case IORING_OP_WRITE:
+        case IORING_OP_WRITE_FIXED: {
+            iovec v{r.addr, r.len};
+            return do_writev(r, &v, 1);
+        }
+        case IORING_OP_READV:
+            return do_readv(r, r.iov, static_cast<int>(r.iovcnt));
+        case IORING_OP_WRITEV:
+            return do_writev(r, r.iov, static_cast<int>(r.iovcnt));
+        case IORING_OP_FSYNC:
+            return sys((r.op_flags & IORING_FSYNC_DATASYNC) ? ::fdatasync(r.host_fd)
+                                                            : ::fsync(r.host_fd));
+        case IORING_OP_SEND:
+            return sys(::send(r.host_fd, r.addr, r.len,
+                              static_cast<int>(r.op_flags) | MSG_NOSIGNAL | MSG_DONTWAIT));
+        case IORING_OP_RECV:
+            return sys(::recv(r.host_fd, r.addr, r.len, static_cast<int>(r.op_flags) | MSG_DONTWAIT));
+        case IORING_OP_SENDMSG:
+            return sys(::sendmsg(r.host_fd, &r.msg,
+                                 static_cast<int>(r.op_flags) | MSG_NOSIGNAL | MSG_DONTWAIT));
+        case IORING_OP_RECVMSG:
+            return do_recvmsg(r);
+        case IORING_OP_ACCEPT:
+            return do_accept(r);
+        case IORING_OP_CONNECT:
+            return do_connect(r);
+        case IORING_OP_OPENAT:
+            return do_openat(r);
+        case IORING_OP_CLOSE: {
+            auto removed = r.ring->owner().fds().remove(r.sqe_fd);
+            return removed.is_error() ? -removed.error() : 0;
+        }
+        case IORING_OP_TOYOS_LSEEK:
+            return sys(::lseek(r.host_fd, static_cast<off_t>(r.off), static_cast<int>(r.len)));
+        default:
+            return -EINVAL;
+    }
+}
+
+}  // namespace toyos::iouring

@@ -1,0 +1,102 @@
+// Request: one accepted submission on its way through the kernel. Built from a copied and
+// validated SQE, it carries everything an executor needs to run the operation on the host
+// (host fd, checked buffers with their pins) and the ring bookkeeping (sequence number,
+// link chain, timeouts). Requests come from a per-ring pool: the hot path does not allocate.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernel/async_executor.h"
+#include "kernel/file.h"
+#include "toyos/abi/io_uring.h"
+
+namespace toyos::iouring {
+
+class SyscallCompletionRing;
+class Executor;
+
+// Where a request is in the executor (for cancellation).
+enum class ExecState : uint8_t { Queued, Running, Armed, Done };
+
+struct Request final : kernel::AsyncWork {
+    void run() override;  // on an AsyncSyscallExecutor worker: hand to the executor
+
+    // Identity
+    SyscallCompletionRing* ring = nullptr;
+    Executor* executor = nullptr;
+    uint64_t seq = 0;
+    uint64_t user_data = 0;
+    uint8_t opcode = 0;
+    uint8_t sqe_flags = 0;
+    int32_t sqe_fd = -1;  // as submitted (toy fd or fixed-file index)
+
+    // Operation arguments, validated at prep
+    kernel::FileRef file;  // resolved at issue
+    int host_fd = -1;
+    void* addr = nullptr;
+    uint32_t len = 0;
+    uint64_t off = 0;
+    uint32_t op_flags = 0;  // rw_flags / msg_flags / fsync_flags / accept / timeout / cancel
+    uint64_t addr2 = 0;
+    iovec inline_iov[4]{};
+    std::vector<iovec> heap_iov;
+    iovec* iov = nullptr;
+    uint32_t iovcnt = 0;
+    msghdr msg{};                   // SENDMSG/RECVMSG: kernel copy, pointers checked
+    uint64_t user_msghdr = 0;       // where to write back msg_namelen/msg_flags
+    sockaddr_storage sockaddr{};    // CONNECT
+    socklen_t sockaddr_len = 0;
+    std::string path;               // OPENAT
+    std::vector<kernel::MappingRef> pins;  // user memory held while the host may touch it
+    bool connect_started = false;
+    int64_t timeout_ns = 0;         // TIMEOUT / LINK_TIMEOUT: relative duration
+    uint64_t timeout_count = 0;     // TIMEOUT: completions to wait for (0: none)
+    uint64_t timeout_target = 0;    // TIMEOUT: the ring's completion count to reach
+    uint64_t cancel_key = 0;
+
+    // Ring bookkeeping (guarded by the ring's lock)
+    Request* link_next = nullptr;     // next in the chain, issued when this one succeeds
+    Request* link_timeout = nullptr;  // a LINK_TIMEOUT guarding this request
+    Request* lt_target = nullptr;     // for a LINK_TIMEOUT: the request it guards
+    bool issued = false;
+    bool in_chain_wait = false;
+    bool drain_deferred = false;
+    Request* active_prev = nullptr;   // the ring's list of live requests
+    Request* active_next = nullptr;
+    Request* free_next = nullptr;     // pool free list
+    Request* issue_next = nullptr;    // IssueList link
+    uint64_t submit_ns = 0;
+
+    // Executor state
+    std::atomic<ExecState> exec_state{ExecState::Queued};
+    std::atomic<bool> cancel_requested{false};
+    std::atomic<bool> claimed{false};  // timeouts: first to claim completes it
+
+    bool try_claim() { return !claimed.exchange(true, std::memory_order_acq_rel); }
+    // Expected byte count of a read/write (a short one breaks a link chain, as in Linux).
+    size_t expected_bytes() const;
+    void reset();
+};
+
+// Requests to issue once the ring's lock is released (intrusive: no allocation).
+struct IssueList {
+    Request* head = nullptr;
+    Request** tail = &head;
+    void push(Request* r) {
+        r->issue_next = nullptr;
+        *tail = r;
+        tail = &r->issue_next;
+    }
+    bool empty() const { return head == nullptr; }
+};
+
+bool is_read_write(uint8_t opcode);
+const char* opcode_name(uint8_t opcode);
+
+}  // namespace toyos::iouring

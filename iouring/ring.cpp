@@ -1,0 +1,501 @@
+// SyscallCompletionRing: setup, submission (SQ consumption, chains, drain) and teardown.
+// Completion and the CQ are in ring_completion.cpp; SQE validation in ring_prep.cpp.
+#include "iouring/ring.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "iouring/manager.h"
+#include "kernel/kernel.h"
+#include "kernel/log.h"
+
+namespace toyos::iouring {
+
+using kernel::err;
+using kernel::Result;
+
+namespace {
+
+constexpr uint32_t kSupportedSetupFlags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |
+                                          IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
+                                          IORING_SETUP_TASKRUN_FLAG |
+                                          IORING_SETUP_SINGLE_ISSUER;
+constexpr uint32_t kFeatures = IORING_FEAT_SINGLE_MMAP | IORING_FEAT_NODROP |
+                               IORING_FEAT_SUBMIT_STABLE | IORING_FEAT_RW_CUR_POS |
+                               IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG |
+                               IORING_FEAT_CQE_SKIP | IORING_FEAT_LINKED_FILE;
+
+uint32_t roundup_pow2(uint32_t v) {
+    uint32_t p = 1;
+    while (p < v) p <<= 1;
+    return p;
+}
+
+uint64_t now_ns() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+}
+
+}  // namespace
+
+Result<std::shared_ptr<SyscallCompletionRing>> SyscallCompletionRing::create(
+    IoUringManager& manager, kernel::Process& owner, io_uring_params& p) {
+    if (p.flags & ~kSupportedSetupFlags) return err(EINVAL);
+    if (p.resv[0] || p.resv[1] || p.resv[2]) return err(EINVAL);
+    const bool clamp = p.flags & IORING_SETUP_CLAMP;
+    uint32_t sq = p.sq_entries;
+    if (sq == 0) return err(EINVAL);
+    if (sq > RingLimits::kMaxSqEntries) {
+        if (!clamp) return err(EINVAL);
+        sq = RingLimits::kMaxSqEntries;
+    }
+    sq = roundup_pow2(sq);
+    uint32_t cq = 2 * sq;
+    if (p.flags & IORING_SETUP_CQSIZE) {
+        if (p.cq_entries == 0) return err(EINVAL);
+        cq = p.cq_entries;
+        if (cq > RingLimits::kMaxCqEntries) {
+            if (!clamp) return err(EINVAL);
+            cq = RingLimits::kMaxCqEntries;
+        }
+        cq = roundup_pow2(cq);
+        if (cq < sq) return err(EINVAL);
+    }
+    RingMemory mem = TOYOS_TRY(RingMemory::create(sq, cq, false, false));
+    std::shared_ptr<SyscallCompletionRing> ring(new SyscallCompletionRing(
+        manager, owner, std::move(mem), p.flags, manager.next_ring_id()));
+    p.sq_entries = sq;
+    p.cq_entries = cq;
+    p.features = kFeatures;
+    ring->mem_.fill_offsets(&p.sq_off, &p.cq_off);
+    manager.add_ring(ring.get());
+    return ring;
+}
+
+SyscallCompletionRing::SyscallCompletionRing(IoUringManager& manager, kernel::Process& owner,
+                                             RingMemory mem, uint32_t flags, int id)
+    : manager_(manager), owner_(owner), mem_(std::move(mem)), setup_flags_(flags), id_(id) {}
+
+SyscallCompletionRing::~SyscallCompletionRing() { shutdown(); }
+
+uint64_t SyscallCompletionRing::next_seq() const {
+    std::lock_guard lock(mutex_);
+    return next_seq_;
+}
+
+uint32_t SyscallCompletionRing::inflight() const {
+    std::lock_guard lock(mutex_);
+    return inflight_;
+}
+
+size_t SyscallCompletionRing::overflow_backlog() const {
+    std::lock_guard lock(mutex_);
+    return overflow_.size();
+}
+
+Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_submit,
+                                          uint32_t min_complete, uint32_t flags,
+                                          int64_t timeout_ns) {
+    RingStats::bump(stats_.enters);
+    uint32_t submitted = 0;
+    if (to_submit > 0) {
+        std::lock_guard sl(submit_mutex_);
+        if (setup_flags_ & IORING_SETUP_SINGLE_ISSUER) {
+            if (single_issuer_ == 0) single_issuer_ = caller.pid();
+            else if (single_issuer_ != caller.pid()) return err(EEXIST);
+        }
+        {
+            // IORING_FEAT_NODROP backpressure: no new work while the backlog cannot drain.
+            std::lock_guard lock(mutex_);
+            if (closing_) return err(EBADF);
+            if (!overflow_.empty() && !flush_overflow_locked()) {
+                RingStats::bump(stats_.ebusy);
+                return err(EBUSY);
+            }
+        }
+        submitted = submit_sqes(to_submit);
+    }
+    if (flags & IORING_ENTER_GETEVENTS) {
+        auto waited = wait_cqes(caller, min_complete, timeout_ns);
+        if (waited.is_error() && submitted == 0) return err(waited.error());
+    }
+    return static_cast<long>(submitted);
+}
+
+uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
+    const uint32_t tail = mem_.sq_tail().load(std::memory_order_acquire);
+    uint32_t head = cached_sq_head_;
+    // A hostile tail cannot make us consume more than one ring's worth.
+    const uint32_t n = std::min({to_submit, tail - head, mem_.sq_entries()});
+    IssueList to_issue;
+    Request* chain_head = nullptr;
+    Request* chain_tail = nullptr;
+    uint32_t consumed = 0;
+    uint32_t accepted = 0;
+    const bool submit_all = setup_flags_ & IORING_SETUP_SUBMIT_ALL;
+    const uint64_t t0 = now_ns();
+
+    auto end_chain = [&] {
+        if (chain_head != nullptr) queue_chain(chain_head, to_issue);
+        chain_head = chain_tail = nullptr;
+    };
+
+    for (uint32_t i = 0; i < n; ++i) {
+        const uint32_t index = mem_.sq_array(head).load(std::memory_order_relaxed);
+        ++head;
+        ++consumed;
+        if (index >= mem_.sq_entries()) {
+            // Linux drops an invalid array entry, counts it, and stops this submission.
+            mem_.sq_dropped().fetch_add(1, std::memory_order_relaxed);
+            RingStats::bump(stats_.sq_dropped);
+            break;
+        }
+        io_uring_sqe sqe;
+        std::memcpy(&sqe, mem_.sqe(index), sizeof(sqe));  // copied once, then trusted
+        Request* req = alloc_request();
+        {
+            std::lock_guard lock(mutex_);
+            req->seq = next_seq_++;
+        }
+        req->submit_ns = t0;
+        const int res = prep(req, sqe);
+        RingStats::bump(stats_.submitted);
+        RingStats::bump(stats_.op_count[req->opcode]);
+        ++accepted;
+
+        if (res >= 0 && req->opcode == IORING_OP_LINK_TIMEOUT) {
+            // Guards the previous request of the chain, which must exist and be linked.
+            if (chain_tail == nullptr || chain_tail->link_timeout != nullptr) {
+                std::lock_guard lock(mutex_);
+                IssueList none;
+                complete_locked(req, -EINVAL, 0, none);
+                if (!submit_all) break;
+                continue;
+            }
+            chain_tail->link_timeout = req;
+            req->lt_target = chain_tail;
+            if (!(req->sqe_flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK))) end_chain();
+            continue;
+        }
+        if (res < 0) {
+            // A request that fails validation completes with its error; the chain it was
+            // part of is cancelled, and (unless SUBMIT_ALL) submission stops here.
+            std::lock_guard lock(mutex_);
+            IssueList none;
+            for (Request* r = chain_head; r != nullptr;) {
+                Request* next = r->link_next;
+                r->link_next = nullptr;
+                complete_locked(r, -ECANCELED, 0, none);
+                r = next;
+            }
+            chain_head = chain_tail = nullptr;
+            complete_locked(req, res, 0, none);
+            if (!submit_all) break;
+            continue;
+        }
+        if (chain_tail != nullptr) {
+            chain_tail->link_next = req;
+            req->in_chain_wait = true;
+        } else {
+            chain_head = req;
+        }
+        chain_tail = req;
+        if (!(req->sqe_flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK))) end_chain();
+    }
+    end_chain();  // an unterminated chain at the end of a submission is issued as it is
+    cached_sq_head_ = head;
+    mem_.sq_head().store(head, std::memory_order_release);
+    if (accepted > 0)
+        RingStats::bump(stats_.batch_hist[RingStats::batch_bucket(accepted)]);
+    after_unlock(to_issue);
+    return consumed;
+}
+
+void SyscallCompletionRing::queue_chain(Request* head, IssueList& to_issue) {
+    std::lock_guard lock(mutex_);
+    head->in_chain_wait = false;
+    if ((head->sqe_flags & IOSQE_IO_DRAIN) || !drain_queue_.empty()) {
+        head->drain_deferred = true;
+        drain_queue_.push_back(head);
+        release_drain_locked(to_issue);
+        return;
+    }
+    head->issued = true;
+    ++issued_inflight_;
+    to_issue.push(head);
+}
+
+// IOSQE_IO_DRAIN: a draining request waits until everything issued before it completed;
+// whatever was submitted after it waits behind it.
+void SyscallCompletionRing::release_drain_locked(IssueList& to_issue) {
+    while (!drain_queue_.empty()) {
+        Request* r = drain_queue_.front();
+        if ((r->sqe_flags & IOSQE_IO_DRAIN) && issued_inflight_ > 0) return;
+        drain_queue_.pop_front();
+        r->drain_deferred = false;
+        r->issued = true;
+        ++issued_inflight_;
+        to_issue.push(r);
+        if (r->sqe_flags & IOSQE_IO_DRAIN) return;  // later ones wait for the drain itself
+    }
+}
+
+void SyscallCompletionRing::after_unlock(IssueList& to_issue) {
+    bool any = false;
+    for (Request* r = to_issue.head; r != nullptr;) {
+        Request* next = r->issue_next;
+        issue(r);
+        any = true;
+        r = next;
+    }
+    if (any) manager_.executor().flush();
+}
+
+void SyscallCompletionRing::issue(Request* req) {
+    if (req->link_timeout != nullptr) {
+        Request* lt = req->link_timeout;
+        manager_.timers().arm(lt, std::chrono::steady_clock::now() +
+                                      std::chrono::nanoseconds(lt->timeout_ns),
+                              &SyscallCompletionRing::on_link_timeout_fired);
+    }
+    switch (req->opcode) {
+        case IORING_OP_NOP:
+            complete(req, 0);  // inside the kernel, never the host
+            return;
+        case IORING_OP_TIMEOUT:
+        case IORING_OP_ASYNC_CANCEL:
+            issue_ring_op(req);
+            return;
+        default:
+            break;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        if (closing_) {
+            IssueList none;
+            complete_locked(req, -ECANCELED, 0, none);
+            return;
+        }
+    }
+    const int r = resolve_file(req);
+    if (r < 0) {
+        complete(req, r);
+        return;
+    }
+    Executor& ex = manager_.executor().supports(req->opcode)
+                       ? manager_.executor()
+                       : static_cast<Executor&>(manager_.thread_executor());
+    ex.issue(req);
+}
+
+int SyscallCompletionRing::resolve_file(Request* req) {
+    switch (req->opcode) {
+        case IORING_OP_OPENAT:
+        case IORING_OP_CLOSE:
+            return 0;  // the fd table itself is the operand
+        default:
+            break;
+    }
+    auto f = (req->sqe_flags & IOSQE_FIXED_FILE)
+                 ? regs_.fixed_file(static_cast<uint32_t>(req->sqe_fd))
+                 : owner_.fds().get(req->sqe_fd);
+    if (f.is_error()) return -f.error();
+    if (f.value()->kind() == kernel::FileKind::Ring) return -EINVAL;
+    if (f.value()->host_fd() < 0) return -EINVAL;  // kernel objects have no host I/O
+    switch (req->opcode) {
+        case IORING_OP_SEND:
+        case IORING_OP_RECV:
+        case IORING_OP_SENDMSG:
+        case IORING_OP_RECVMSG:
+        case IORING_OP_ACCEPT:
+        case IORING_OP_CONNECT:
+            if (!f.value()->is_socket()) return -ENOTSOCK;
+            break;
+        default:
+            break;
+    }
+    req->host_fd = f.value()->host_fd();
+    req->file = std::move(f.value());
+    return 0;
+}
+
+void SyscallCompletionRing::issue_ring_op(Request* req) {
+    if (req->opcode == IORING_OP_ASYNC_CANCEL) {
+        complete(req, async_cancel(req));
+        return;
+    }
+    // TIMEOUT: a timer, and possibly a completion count.
+    {
+        std::lock_guard lock(mutex_);
+        if (closing_) {
+            IssueList none;
+            complete_locked(req, -ECANCELED, 0, none);
+            return;
+        }
+        if (req->timeout_count > 0) {
+            req->timeout_target = completions_for_timeouts_ + req->timeout_count;
+            count_timeouts_.push_back(req);
+        }
+    }
+    manager_.timers().arm(req,
+                          std::chrono::steady_clock::now() +
+                              std::chrono::nanoseconds(req->timeout_ns),
+                          &SyscallCompletionRing::on_timeout_fired);
+}
+
+int SyscallCompletionRing::async_cancel(Request* req) {
+    const uint32_t f = req->op_flags;
+    const bool all = f & (IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY);
+    struct Match {
+        Request* r;
+        uint64_t seq;
+    };
+    std::vector<Match> found;
+    int cancelled_timeouts = 0;
+    {
+        std::lock_guard lock(mutex_);
+        for (Request* r = active_; r != nullptr; r = r->active_next) {
+            if (r == req || !r->issued || r->opcode == IORING_OP_LINK_TIMEOUT) continue;
+            bool match;
+            if (f & IORING_ASYNC_CANCEL_ANY) match = true;
+            else if (f & IORING_ASYNC_CANCEL_FD)
+                match = r->sqe_fd == static_cast<int32_t>(req->sqe_fd) &&
+                        ((r->sqe_flags & IOSQE_FIXED_FILE) != 0) ==
+                            ((f & IORING_ASYNC_CANCEL_FD_FIXED) != 0);
+            else match = r->user_data == req->cancel_key;
+            if (!match) continue;
+            if (r->opcode == IORING_OP_TIMEOUT) {
+                if (r->try_claim()) {
+                    manager_.timers().disarm(r);
+                    found.push_back({nullptr, 0});
+                    ++cancelled_timeouts;
+                }
+            } else {
+                found.push_back({r, r->seq});
+            }
+            if (!all) break;
+        }
+        // Claimed timeouts complete now, under the lock.
+        if (cancelled_timeouts > 0) {
+            IssueList none;
+            for (Request* r = active_; r != nullptr;) {
+                Request* next = r->active_next;
+                if (r->opcode == IORING_OP_TIMEOUT && r->claimed.load() && r->issued &&
+                    r != req) {
+                    count_timeouts_.erase(
+                        std::remove(count_timeouts_.begin(), count_timeouts_.end(), r),
+                        count_timeouts_.end());
+                    complete_locked(r, -ECANCELED, 0, none);
+                }
+                r = next;
+            }
+        }
+    }
+    if (found.empty()) return -ENOENT;
+    int result = 0, count = 0;
+    for (const Match& m : found) {
+        if (m.r == nullptr) {
+            ++count;
+            continue;
+        }
+        if (m.r->seq != m.seq || m.r->executor == nullptr) continue;  // completed meanwhile
+        const int r = m.r->executor->cancel(m.r);
+        if (r == 0) ++count;
+        else if (!all) result = r;
+    }
+    if (all) return count;
+    return count > 0 ? 0 : (result != 0 ? result : -ENOENT);
+}
+
+void SyscallCompletionRing::shutdown() {
+    std::vector<std::pair<Request*, uint64_t>> issued;
+    {
+        std::lock_guard lock(mutex_);
+        if (closing_ && inflight_ == 0) return;
+        closing_ = true;
+        IssueList none;
+        // Chains still waiting for a drain never run.
+        while (!drain_queue_.empty()) {
+            Request* head = drain_queue_.front();
+            drain_queue_.pop_front();
+            for (Request* r = head; r != nullptr;) {
+                Request* next = r->link_next;
+                r->link_next = nullptr;
+                complete_locked(r, -ECANCELED, 0, none);
+                r = next;
+            }
+        }
+        for (Request* r = active_; r != nullptr;) {
+            Request* next = r->active_next;
+            if (r->issued && r->opcode == IORING_OP_TIMEOUT) {
+                if (r->try_claim()) {
+                    manager_.timers().disarm(r);
+                    count_timeouts_.erase(
+                        std::remove(count_timeouts_.begin(), count_timeouts_.end(), r),
+                        count_timeouts_.end());
+                    complete_locked(r, -ECANCELED, 0, none);
+                }
+            } else if (r->issued && r->executor != nullptr) {
+                issued.emplace_back(r, r->seq);
+            }
+            r = next;
+        }
+    }
+    for (auto [r, seq] : issued)
+        if (r->seq == seq && r->executor != nullptr) r->executor->cancel(r);
+    std::unique_lock lock(mutex_);
+    while (inflight_ > 0) {
+        cq_cv_.wait_for(lock, std::chrono::milliseconds(50));
+        if (inflight_ == 0) break;
+        // Anything issued since (a chain's next step) is cancelled at issue; re-ask the rest.
+        std::vector<std::pair<Request*, uint64_t>> again;
+        for (Request* r = active_; r != nullptr; r = r->active_next)
+            if (r->issued && r->executor != nullptr) again.emplace_back(r, r->seq);
+        lock.unlock();
+        for (auto [r, seq] : again)
+            if (r->seq == seq && r->executor != nullptr) r->executor->cancel(r);
+        lock.lock();
+    }
+    lock.unlock();
+    regs_.clear();
+    manager_.remove_ring(this);
+}
+
+Request* SyscallCompletionRing::alloc_request() {
+    std::lock_guard lock(mutex_);
+    if (free_ == nullptr) {
+        // Grow by a slab; steady state reuses requests without allocating.
+        const size_t n = std::max<size_t>(64, mem_.sq_entries());
+        slabs_.push_back(std::make_unique<Request[]>(n));
+        Request* slab = slabs_.back().get();
+        for (size_t i = 0; i < n; ++i) {
+            slab[i].free_next = free_;
+            free_ = &slab[i];
+        }
+    }
+    Request* r = free_;
+    free_ = r->free_next;
+    r->free_next = nullptr;
+    r->ring = this;
+    ++inflight_;
+    r->active_prev = nullptr;
+    r->active_next = active_;
+    if (active_ != nullptr) active_->active_prev = r;
+    active_ = r;
+    return r;
+}
+
+// Called with mutex_ held.
+void SyscallCompletionRing::free_request(Request* r) {
+    if (r->active_prev != nullptr) r->active_prev->active_next = r->active_next;
+    else active_ = r->active_next;
+    if (r->active_next != nullptr) r->active_next->active_prev = r->active_prev;
+    r->reset();
+    r->free_next = free_;
+    free_ = r;
+    --inflight_;
+    if (inflight_ == 0 && closing_) cq_cv_.notify_all();
+}
+
+}  // namespace toyos::iouring

@@ -1,0 +1,160 @@
+// SyscallCompletionRing: one io_uring instance of a process.
+//
+// Submission: io_uring_enter consumes SQEs from the shared SQ (indices masked, each SQE copied
+// once, then validated), gives each accepted one a sequence number and a Request, and issues
+// it (NOP completes right here; TIMEOUT, LINK_TIMEOUT and ASYNC_CANCEL are the ring's own;
+// everything else goes to the executor). Link chains, drain and timeouts are kept here.
+//
+// Completion: executors call complete() from any thread. A completion becomes a CQE in the
+// shared CQ; when the CQ is full it waits in the overflow backlog (IORING_FEAT_NODROP) and
+// IORING_SQ_CQ_OVERFLOW is set until the backlog is flushed. Nothing is ever dropped.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "iouring/registration.h"
+#include "iouring/request.h"
+#include "iouring/ring_memory.h"
+#include "iouring/ring_stats.h"
+#include "kernel/process.h"
+
+namespace toyos::iouring {
+
+class Executor;
+class TimerService;
+class IoUringManager;
+
+struct RingLimits {
+    static constexpr uint32_t kMaxSqEntries = 32768;  // IORING_MAX_ENTRIES
+    static constexpr uint32_t kMaxCqEntries = 65536;  // IORING_MAX_CQ_ENTRIES
+    static constexpr uint32_t kDefaultSqEntries = 256;
+};
+
+// What a completed request looks like to kernel-side callers (IoUringManager).
+enum class CompletionStatus { Success, Error, Cancelled };
+
+class SyscallCompletionRing {
+public:
+    // Validates and rounds `p` like io_uring_setup(2) (entries, CQSIZE, CLAMP, flags) and
+    // fills in the offsets and features. `executor` runs the I/O; `fallback` runs what
+    // `executor` does not support.
+    static kernel::Result<std::shared_ptr<SyscallCompletionRing>> create(
+        IoUringManager& manager, kernel::Process& owner, io_uring_params& p);
+    ~SyscallCompletionRing();
+    SyscallCompletionRing(const SyscallCompletionRing&) = delete;
+    SyscallCompletionRing& operator=(const SyscallCompletionRing&) = delete;
+
+    // io_uring_enter(2): consume up to `to_submit` SQEs, then wait for `min_complete` CQEs
+    // if IORING_ENTER_GETEVENTS. `timeout_ns` < 0: no timeout.
+    kernel::Result<long> enter(kernel::Process& caller, uint32_t to_submit, uint32_t min_complete,
+                               uint32_t flags, int64_t timeout_ns);
+    // Waits until at least `min` CQEs are ready (flushing the overflow backlog as room
+    // appears). EINTR if `caller` is killed, ETIME on timeout.
+    kernel::Result<void> wait_cqes(kernel::Process& caller, uint32_t min, int64_t timeout_ns);
+
+    // Executors report a request's result here, exactly once.
+    void complete(Request* req, int32_t res, uint32_t cflags = 0);
+    // RECVMSG: copy the updated msghdr fields back to the process.
+    void write_back_msghdr(Request& req);
+
+    // Cancels everything in flight and waits until the executors gave every request back.
+    // Called when the ring's fd goes away or its process exits.
+    void shutdown();
+
+    kernel::Process& owner() const { return owner_; }
+    kernel::Kernel& kernel() const { return owner_.kernel(); }
+    const RingMemory& memory() const { return mem_; }
+    Registrations& registrations() { return regs_; }
+    const RingStats& stats() const { return stats_; }
+    uint32_t setup_flags() const { return setup_flags_; }
+    uint64_t next_seq() const;
+    int id() const { return id_; }
+    size_t overflow_backlog() const;
+    uint32_t inflight() const;
+
+    // For the kernel-side API: runs `fn` on every CQE that is ready and consumes it.
+    template <class Fn>
+    uint32_t drain_cqes(Fn fn, uint32_t max);
+
+    // Timer callbacks.
+    static void on_timeout_fired(Request* req);
+    static void on_link_timeout_fired(Request* req);
+
+private:
+    SyscallCompletionRing(IoUringManager& manager, kernel::Process& owner, RingMemory mem,
+                          uint32_t flags, int id);
+
+    // Submission
+    uint32_t submit_sqes(uint32_t to_submit);
+    int prep(Request* req, const io_uring_sqe& sqe);
+    void queue_chain(Request* head, IssueList& to_issue);
+    void issue(Request* req);
+    int resolve_file(Request* req);
+    void issue_ring_op(Request* req);
+    int async_cancel(Request* req);
+
+    // Completion
+    void complete_locked(Request* req, int32_t res, uint32_t cflags,
+                         IssueList& to_issue);
+    void post_cqe_locked(uint64_t user_data, int32_t res, uint32_t cflags);
+    bool flush_overflow_locked();
+    void after_unlock(IssueList& to_issue);
+    void release_drain_locked(IssueList& to_issue);
+    void check_count_timeouts_locked(IssueList& to_issue);
+
+    // Pool
+    Request* alloc_request();
+    void free_request(Request* req);
+
+    IoUringManager& manager_;
+    kernel::Process& owner_;
+    RingMemory mem_;
+    const uint32_t setup_flags_;
+    const int id_;
+    Registrations regs_;
+    RingStats stats_;
+
+    std::mutex submit_mutex_;  // one submitter at a time (kernel API and process)
+    uint32_t cached_sq_head_ = 0;
+    pid_t single_issuer_ = 0;
+
+    mutable std::mutex mutex_;  // CQ posting, overflow, chains, drain, live requests
+    std::condition_variable cq_cv_;
+    uint32_t cq_waiters_ = 0;
+    std::deque<io_uring_cqe> overflow_;
+    uint64_t next_seq_ = 1;
+    uint32_t inflight_ = 0;  // allocated requests not yet freed
+    uint32_t issued_inflight_ = 0;  // issued and not completed (drain waits for 0)
+    std::deque<Request*> drain_queue_;
+    std::vector<Request*> count_timeouts_;
+    uint64_t completions_for_timeouts_ = 0;
+    Request* active_ = nullptr;  // live requests (for cancel and shutdown)
+    bool closing_ = false;
+    std::vector<std::unique_ptr<Request[]>> slabs_;
+    Request* free_ = nullptr;
+};
+
+template <class Fn>
+uint32_t SyscallCompletionRing::drain_cqes(Fn fn, uint32_t max) {
+    std::lock_guard lock(mutex_);
+    uint32_t n = 0;
+    for (;;) {
+        uint32_t head = mem_.cq_head().load(std::memory_order_relaxed);
+        const uint32_t tail = mem_.cq_tail().load(std::memory_order_acquire);
+        while (head != tail && n < max) {
+            fn(*mem_.cqe(head));
+            ++head;
+            ++n;
+        }
+        mem_.cq_head().store(head, std::memory_order_release);
+        if (n >= max || overflow_.empty()) break;
+        flush_overflow_locked();
+    }
+    return n;
+}
+
+}  // namespace toyos::iouring

@@ -1,0 +1,200 @@
+// SyscallCompletionRing: completions, the CQ and its overflow backlog, link-chain progress,
+// and waiting for CQEs.
+#include <algorithm>
+#include <chrono>
+
+#include "iouring/manager.h"
+#include "iouring/ring.h"
+
+namespace toyos::iouring {
+
+using kernel::err;
+using kernel::Result;
+
+void SyscallCompletionRing::complete(Request* req, int32_t res, uint32_t cflags) {
+    IssueList to_issue;
+    {
+        std::lock_guard lock(mutex_);
+        complete_locked(req, res, cflags, to_issue);
+    }
+    after_unlock(to_issue);
+}
+
+void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t cflags,
+                                            IssueList& to_issue) {
+    // A LINK_TIMEOUT guarding this request ends with it: -ECANCELED unless it already fired.
+    if (Request* lt = req->link_timeout) {
+        req->link_timeout = nullptr;
+        lt->lt_target = nullptr;
+        if (lt->try_claim()) {
+            manager_.timers().disarm(lt);
+            complete_locked(lt, -ECANCELED, 0, to_issue);
+        }
+    }
+
+    const bool skip = (req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS) && res >= 0;
+    if (skip) RingStats::bump(stats_.cqes_skipped);
+    else post_cqe_locked(req->user_data, res, cflags);
+    RingStats::bump(stats_.completed);
+    if (res == -ECANCELED) RingStats::bump(stats_.cancelled);
+    else if (res < 0) RingStats::bump(stats_.failed);
+
+    // Link chain: the next request runs only if this one succeeded in full (a short read or
+    // write breaks the chain, as in Linux), unless this one is a hard link.
+    if (Request* next = req->link_next) {
+        req->link_next = nullptr;
+        const bool failed =
+            res < 0 || (is_read_write(req->opcode) && static_cast<size_t>(res) < req->expected_bytes());
+        if (failed && !(req->sqe_flags & IOSQE_IO_HARDLINK)) {
+            for (Request* r = next; r != nullptr;) {
+                Request* after = r->link_next;
+                r->link_next = nullptr;
+                r->in_chain_wait = false;
+                complete_locked(r, -ECANCELED, 0, to_issue);
+                r = after;
+            }
+        } else {
+            next->in_chain_wait = false;
+            next->issued = true;
+            ++issued_inflight_;
+            to_issue.push(next);
+        }
+    }
+
+    if (req->issued) --issued_inflight_;
+    if (req->opcode != IORING_OP_TIMEOUT && req->opcode != IORING_OP_LINK_TIMEOUT) {
+        ++completions_for_timeouts_;
+        if (!count_timeouts_.empty()) check_count_timeouts_locked(to_issue);
+    }
+    free_request(req);
+    if (!drain_queue_.empty()) release_drain_locked(to_issue);
+}
+
+void SyscallCompletionRing::check_count_timeouts_locked(IssueList& to_issue) {
+    for (size_t i = 0; i < count_timeouts_.size();) {
+        Request* t = count_timeouts_[i];
+        if (completions_for_timeouts_ >= t->timeout_target && t->try_claim()) {
+            manager_.timers().disarm(t);
+            count_timeouts_.erase(count_timeouts_.begin() + static_cast<long>(i));
+            complete_locked(t, 0, 0, to_issue);
+            continue;
+        }
+        ++i;
+    }
+}
+
+void SyscallCompletionRing::on_timeout_fired(Request* req) {
+    SyscallCompletionRing* ring = req->ring;
+    IssueList to_issue;
+    {
+        std::lock_guard lock(ring->mutex_);
+        if (!req->try_claim()) return;  // completed by its count or cancelled meanwhile
+        auto& ct = ring->count_timeouts_;
+        ct.erase(std::remove(ct.begin(), ct.end(), req), ct.end());
+        ring->complete_locked(req, -ETIME, 0, to_issue);
+    }
+    ring->after_unlock(to_issue);
+}
+
+void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
+    SyscallCompletionRing* ring = lt->ring;
+    Request* target = nullptr;
+    uint64_t target_seq = 0;
+    IssueList to_issue;
+    {
+        std::lock_guard lock(ring->mutex_);
+        if (!lt->try_claim()) return;  // the target completed first
+        target = lt->lt_target;
+        if (target != nullptr) {
+            target->link_timeout = nullptr;
+            target_seq = target->seq;
+        }
+        lt->lt_target = nullptr;
+        ring->complete_locked(lt, -ETIME, 0, to_issue);
+    }
+    ring->after_unlock(to_issue);
+    // The guarded request is cancelled; it completes with -ECANCELED (or its own result if it
+    // was already finishing), and its chain follows from that.
+    if (target != nullptr && target->seq == target_seq && target->executor != nullptr)
+        target->executor->cancel(target);
+}
+
+void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uint32_t cflags) {
+    if (overflow_.empty()) {
+        const uint32_t head = mem_.cq_head().load(std::memory_order_acquire);
+        const uint32_t tail = mem_.cq_tail().load(std::memory_order_relaxed);
+        if (tail - head < mem_.cq_entries()) {
+            io_uring_cqe* cqe = mem_.cqe(tail);
+            cqe->user_data = user_data;
+            cqe->res = res;
+            cqe->flags = cflags;
+            mem_.cq_tail().store(tail + 1, std::memory_order_release);
+            RingStats::bump(stats_.cqes_posted);
+            if (cq_waiters_ > 0) cq_cv_.notify_all();
+            if (regs_.has_eventfd()) regs_.signal_eventfd();
+            return;
+        }
+    }
+    // CQ full: keep it (IORING_FEAT_NODROP) and tell userland to enter and flush.
+    overflow_.push_back(io_uring_cqe{user_data, res, cflags});
+    RingStats::bump(stats_.overflowed);
+    mem_.sq_flags().fetch_or(IORING_SQ_CQ_OVERFLOW, std::memory_order_release);
+}
+
+bool SyscallCompletionRing::flush_overflow_locked() {
+    if (overflow_.empty()) return true;
+    const uint32_t head = mem_.cq_head().load(std::memory_order_acquire);
+    uint32_t tail = mem_.cq_tail().load(std::memory_order_relaxed);
+    bool posted = false;
+    while (!overflow_.empty() && tail - head < mem_.cq_entries()) {
+        *mem_.cqe(tail) = overflow_.front();
+        overflow_.pop_front();
+        ++tail;
+        posted = true;
+        RingStats::bump(stats_.cqes_posted);
+    }
+    if (posted) {
+        mem_.cq_tail().store(tail, std::memory_order_release);
+        if (regs_.has_eventfd()) regs_.signal_eventfd();
+    }
+    if (overflow_.empty()) {
+        mem_.sq_flags().fetch_and(~uint32_t{IORING_SQ_CQ_OVERFLOW}, std::memory_order_release);
+        return true;
+    }
+    return false;
+}
+
+Result<void> SyscallCompletionRing::wait_cqes(kernel::Process& caller, uint32_t min,
+                                              int64_t timeout_ns) {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = timeout_ns >= 0 ? Clock::now() + std::chrono::nanoseconds(timeout_ns)
+                                          : Clock::time_point::max();
+    std::unique_lock lock(mutex_);
+    min = std::min(min, mem_.cq_entries());
+    for (;;) {
+        flush_overflow_locked();
+        const uint32_t ready = mem_.cq_tail().load(std::memory_order_relaxed) -
+                               mem_.cq_head().load(std::memory_order_acquire);
+        if (ready >= min) return {};
+        if (caller.killed()) return err(EINTR);
+        const auto now = Clock::now();
+        if (now >= deadline) return err(ETIME);
+        ++cq_waiters_;
+        cq_cv_.wait_for(lock, std::min<Clock::duration>(deadline - now,
+                                                        std::chrono::milliseconds(20)));
+        --cq_waiters_;
+    }
+}
+
+void SyscallCompletionRing::write_back_msghdr(Request& req) {
+    // RECVMSG: the host filled msg_namelen and msg_flags in the kernel copy; the process
+    // sees them in its own msghdr.
+    const uint64_t base = req.user_msghdr;
+    if (base == 0) return;
+    (void)owner_.memory().copy_to_user(
+        kernel::UserPtr<socklen_t>(base + offsetof(msghdr, msg_namelen)), &req.msg.msg_namelen);
+    (void)owner_.memory().copy_to_user(kernel::UserPtr<int>(base + offsetof(msghdr, msg_flags)),
+                                       &req.msg.msg_flags);
+}
+
+}  // namespace toyos::iouring

@@ -1,0 +1,29 @@
+#include "iouring/ring_file.h"
+
+namespace toyos::iouring {
+
+kernel::Result<kernel::Region> RingFile::mmap(kernel::Process& proc, size_t length,
+                                              uint64_t offset) {
+    if (&proc != &ring_->owner()) return kernel::err(EACCES);
+    const RingMemory& mem = ring_->memory();
+    const kernel::MappingRef* backing = nullptr;
+    switch (offset & IORING_OFF_MMAP_MASK) {
+        case IORING_OFF_SQ_RING:
+        case IORING_OFF_CQ_RING:
+            backing = &mem.rings();  // IORING_FEAT_SINGLE_MMAP: one block for both
+            break;
+        case IORING_OFF_SQES:
+            backing = &mem.sqes();
+            break;
+        default:
+            return kernel::err(EINVAL);
+    }
+    if ((offset & ~IORING_OFF_MMAP_MASK) != 0) return kernel::err(EINVAL);
+    if (length > (*backing)->length()) return kernel::err(EINVAL);
+    const size_t page = 4096;
+    const size_t span = std::min((length + page - 1) / page * page, (*backing)->length());
+    const uintptr_t start = (*backing)->start();
+    return kernel::Region{start, start + span, true, kernel::RegionKind::Ring, *backing};
+}
+
+}  // namespace toyos::iouring

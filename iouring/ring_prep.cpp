@@ -1,0 +1,243 @@
+// SyscallCompletionRing::prep: turns a copied SQE into a Request, or an errno for its CQE.
+// Every pointer in the SQE is user memory and goes through the process's AddressSpace; the
+// Request keeps a pin on each buffer so the memory outlives munmap and exit while the host
+// may still touch it.
+#include <fcntl.h>
+#include <linux/time_types.h>
+#include <netinet/in.h>
+#include <time.h>
+
+#include <chrono>
+
+#include "iouring/ring.h"
+#include "kernel/vfs.h"
+
+namespace toyos::iouring {
+namespace {
+
+constexpr uint32_t kUioMaxIov = 1024;
+constexpr uint8_t kSqeFlags = IOSQE_FIXED_FILE | IOSQE_IO_DRAIN | IOSQE_IO_LINK |
+                              IOSQE_IO_HARDLINK | IOSQE_ASYNC | IOSQE_CQE_SKIP_SUCCESS;
+constexpr uint32_t kRwFlags = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND;
+constexpr uint32_t kSendFlags = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_OOB |
+                                MSG_WAITALL;
+constexpr uint32_t kRecvFlags = MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_OOB;
+
+int64_t timespec_to_ns(const __kernel_timespec& ts) {
+    return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+}  // namespace
+
+int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
+    auto& mem = owner_.memory();
+    req->user_data = sqe.user_data;
+    req->opcode = sqe.opcode;
+    req->sqe_flags = sqe.flags;
+    req->sqe_fd = sqe.fd;
+    if (sqe.flags & ~kSqeFlags) return -EINVAL;  // BUFFER_SELECT and unknown bits
+    if (sqe.personality != 0) return -EINVAL;
+
+    auto pin = [&](uint64_t addr, size_t len, kernel::Access acc) -> int {
+        auto buf = mem.access(addr, len, acc);
+        if (buf.is_error()) return -buf.error();
+        if (buf->pin) req->pins.push_back(std::move(buf->pin));
+        return 0;
+    };
+    auto copy_iovecs = [&](uint64_t user_iov, uint32_t count, kernel::Access acc) -> int {
+        if (count > kUioMaxIov) return -EINVAL;
+        iovec* dst = req->inline_iov;
+        if (count > 4) {
+            req->heap_iov.resize(count);
+            dst = req->heap_iov.data();
+        }
+        if (count > 0) {
+            auto c = mem.copy_from_user(dst, kernel::UserPtr<iovec>(user_iov), count);
+            if (c.is_error()) return -c.error();
+        }
+        for (uint32_t i = 0; i < count; ++i)
+            if (int r = pin(reinterpret_cast<uintptr_t>(dst[i].iov_base), dst[i].iov_len, acc))
+                return r;
+        req->iov = dst;
+        req->iovcnt = count;
+        return 0;
+    };
+
+    switch (sqe.opcode) {
+        case IORING_OP_NOP:
+            return 0;
+
+        case IORING_OP_READ:
+        case IORING_OP_WRITE:
+        case IORING_OP_READ_FIXED:
+        case IORING_OP_WRITE_FIXED:
+        case IORING_OP_READV:
+        case IORING_OP_WRITEV: {
+            const bool is_read = sqe.opcode == IORING_OP_READ || sqe.opcode == IORING_OP_READV ||
+                                 sqe.opcode == IORING_OP_READ_FIXED;
+            const auto acc = is_read ? kernel::Access::Write : kernel::Access::Read;
+            if (sqe.rw_flags & ~kRwFlags) return -EINVAL;
+            if (sqe.splice_fd_in != 0) return -EINVAL;
+            req->off = sqe.off;
+            req->op_flags = sqe.rw_flags;
+            if (sqe.opcode == IORING_OP_READV || sqe.opcode == IORING_OP_WRITEV) {
+                if (sqe.buf_index != 0) return -EINVAL;
+                return copy_iovecs(sqe.addr, sqe.len, acc);
+            }
+            req->addr = reinterpret_cast<void*>(sqe.addr);
+            req->len = sqe.len;
+            if (sqe.opcode == IORING_OP_READ_FIXED || sqe.opcode == IORING_OP_WRITE_FIXED) {
+                auto b = regs_.fixed_buffer(sqe.buf_index, sqe.addr, sqe.len);
+                if (b.is_error()) return -b.error();
+                req->pins.push_back(std::move(b.value()));
+                return 0;
+            }
+            if (sqe.buf_index != 0) return -EINVAL;
+            return pin(sqe.addr, sqe.len, acc);
+        }
+
+        case IORING_OP_FSYNC:
+            if (sqe.fsync_flags & ~IORING_FSYNC_DATASYNC) return -EINVAL;
+            if (sqe.addr || sqe.buf_index || sqe.splice_fd_in) return -EINVAL;
+            req->op_flags = sqe.fsync_flags;
+            return 0;
+
+        case IORING_OP_SEND:
+        case IORING_OP_RECV: {
+            const bool send = sqe.opcode == IORING_OP_SEND;
+            if (sqe.msg_flags & ~(send ? kSendFlags : kRecvFlags)) return -EINVAL;
+            if (sqe.ioprio != 0 || sqe.buf_index != 0) return -EINVAL;
+            req->addr = reinterpret_cast<void*>(sqe.addr);
+            req->len = sqe.len;
+            req->op_flags = sqe.msg_flags;
+            return pin(sqe.addr, sqe.len, send ? kernel::Access::Read : kernel::Access::Write);
+        }
+
+        case IORING_OP_SENDMSG:
+        case IORING_OP_RECVMSG: {
+            const bool send = sqe.opcode == IORING_OP_SENDMSG;
+            if (sqe.msg_flags & ~(send ? kSendFlags : kRecvFlags)) return -EINVAL;
+            if (sqe.buf_index != 0) return -EINVAL;
+            msghdr m{};
+            auto c = mem.copy_from_user(&m, kernel::UserPtr<msghdr>(sqe.addr));
+            if (c.is_error()) return -c.error();
+            if (m.msg_control != nullptr || m.msg_controllen != 0) return -EINVAL;
+            const auto acc = send ? kernel::Access::Read : kernel::Access::Write;
+            if (m.msg_iovlen > kUioMaxIov) return -EMSGSIZE;
+            if (int r = copy_iovecs(reinterpret_cast<uintptr_t>(m.msg_iov),
+                                    static_cast<uint32_t>(m.msg_iovlen), acc))
+                return r;
+            if (m.msg_name != nullptr) {
+                if (m.msg_namelen > sizeof(sockaddr_storage)) return -EINVAL;
+                if (int r = pin(reinterpret_cast<uintptr_t>(m.msg_name), m.msg_namelen, acc))
+                    return r;
+            }
+            req->msg = msghdr{m.msg_name, m.msg_namelen, req->iov, req->iovcnt, nullptr, 0, 0};
+            req->user_msghdr = send ? 0 : sqe.addr;
+            req->op_flags = sqe.msg_flags;
+            return 0;
+        }
+
+        case IORING_OP_ACCEPT: {
+            if (sqe.accept_flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
+            if (sqe.len || sqe.buf_index || sqe.file_index) return -EINVAL;
+            req->op_flags = sqe.accept_flags;
+            if (sqe.addr != 0) {
+                socklen_t room = 0;
+                auto c = mem.copy_from_user(&room, kernel::UserPtr<socklen_t>(sqe.addr2));
+                if (c.is_error()) return -c.error();
+                if (int r = pin(sqe.addr2, sizeof(socklen_t), kernel::Access::Write)) return r;
+                if (int r = pin(sqe.addr, room, kernel::Access::Write)) return r;
+                req->addr = reinterpret_cast<void*>(sqe.addr);
+                req->addr2 = sqe.addr2;
+            }
+            return 0;
+        }
+
+        case IORING_OP_CONNECT: {
+            if (sqe.len || sqe.buf_index || sqe.rw_flags || sqe.splice_fd_in) return -EINVAL;
+            const uint64_t len = sqe.off;
+            if (len < sizeof(sa_family_t) || len > sizeof(sockaddr_storage)) return -EINVAL;
+            auto c = mem.copy_from_user(reinterpret_cast<char*>(&req->sockaddr),
+                                        kernel::UserPtr<char>(sqe.addr), len);
+            if (c.is_error()) return -c.error();
+            if (req->sockaddr.ss_family != AF_INET && req->sockaddr.ss_family != AF_INET6)
+                return -EAFNOSUPPORT;
+            req->sockaddr_len = static_cast<socklen_t>(len);
+            return 0;
+        }
+
+        case IORING_OP_OPENAT: {
+            if (sqe.buf_index || sqe.file_index) return -EINVAL;
+            if (sqe.flags & IOSQE_FIXED_FILE) return -EBADF;
+            auto path = mem.copy_string_from_user(kernel::UserPtr<char>(sqe.addr),
+                                                  kernel::Vfs::kPathMax);
+            if (path.is_error()) return -path.error();
+            req->path = std::move(path.value());
+            req->len = sqe.len;  // mode
+            req->op_flags = sqe.open_flags;
+            return 0;
+        }
+
+        case IORING_OP_CLOSE:
+            if (sqe.off || sqe.addr || sqe.len || sqe.rw_flags || sqe.buf_index ||
+                sqe.file_index)
+                return -EINVAL;
+            if (sqe.flags & IOSQE_FIXED_FILE) return -EBADF;
+            return 0;
+
+        case IORING_OP_TOYOS_LSEEK:
+            if (sqe.len != SEEK_SET && sqe.len != SEEK_CUR && sqe.len != SEEK_END &&
+                sqe.len != SEEK_DATA && sqe.len != SEEK_HOLE)
+                return -EINVAL;
+            req->off = sqe.off;
+            req->len = sqe.len;
+            return 0;
+
+        case IORING_OP_TIMEOUT:
+        case IORING_OP_LINK_TIMEOUT: {
+            const bool link = sqe.opcode == IORING_OP_LINK_TIMEOUT;
+            if (sqe.buf_index || sqe.len != 1 || sqe.splice_fd_in) return -EINVAL;
+            const uint32_t allowed = IORING_TIMEOUT_ABS | IORING_TIMEOUT_CLOCK_MASK;
+            if (sqe.timeout_flags & ~allowed) return -EINVAL;
+            if ((sqe.timeout_flags & IORING_TIMEOUT_CLOCK_MASK) == IORING_TIMEOUT_CLOCK_MASK)
+                return -EINVAL;
+            if (link && sqe.off != 0) return -EINVAL;
+            __kernel_timespec ts{};
+            auto c = mem.copy_from_user(&ts, kernel::UserPtr<__kernel_timespec>(sqe.addr));
+            if (c.is_error()) return -c.error();
+            if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1'000'000'000) return -EINVAL;
+            int64_t ns = timespec_to_ns(ts);
+            if (sqe.timeout_flags & IORING_TIMEOUT_ABS) {
+                const clockid_t clock = (sqe.timeout_flags & IORING_TIMEOUT_BOOTTIME)
+                                            ? CLOCK_BOOTTIME
+                                            : (sqe.timeout_flags & IORING_TIMEOUT_REALTIME)
+                                                  ? CLOCK_REALTIME
+                                                  : CLOCK_MONOTONIC;
+                timespec now{};
+                clock_gettime(clock, &now);
+                ns -= now.tv_sec * 1'000'000'000LL + now.tv_nsec;
+                if (ns < 0) ns = 0;
+            }
+            req->timeout_ns = ns;
+            req->timeout_count = link ? 0 : sqe.off;
+            req->op_flags = sqe.timeout_flags;
+            return 0;
+        }
+
+        case IORING_OP_ASYNC_CANCEL: {
+            const uint32_t allowed = IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD |
+                                     IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_FD_FIXED;
+            if (sqe.cancel_flags & ~allowed) return -EINVAL;
+            if (sqe.len || sqe.splice_fd_in || sqe.buf_index) return -EINVAL;
+            req->cancel_key = sqe.addr;
+            req->op_flags = sqe.cancel_flags;
+            return 0;
+        }
+
+        default:
+            return -EINVAL;
+    }
+}
+
+}  // namespace toyos::iouring

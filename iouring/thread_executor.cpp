@@ -1,0 +1,73 @@
+#include "iouring/thread_executor.h"
+
+#include <cerrno>
+#include <thread>
+
+#include "iouring/op_runner.h"
+#include "iouring/request.h"
+#include "iouring/ring.h"
+
+namespace toyos::iouring {
+
+ThreadExecutor::ThreadExecutor(kernel::AsyncSyscallExecutor& pool)
+    : pool_(pool), reactor_([this](Request* r) { requeue(r); }) {}
+
+void ThreadExecutor::issue(Request* req) {
+    req->executor = this;
+    req->exec_state.store(ExecState::Queued, std::memory_order_release);
+    requeue(req);
+}
+
+void ThreadExecutor::requeue(Request* req) {
+    req->exec_state.store(ExecState::Queued, std::memory_order_release);
+    // The pool's queue is bounded; when it is full, wait for room rather than lose the
+    // request (the workers are draining it).
+    while (!pool_.post(req)) std::this_thread::yield();
+}
+
+void ThreadExecutor::execute(Request* req) {
+    if (req->cancel_requested.load(std::memory_order_acquire)) {
+        req->exec_state.store(ExecState::Done, std::memory_order_release);
+        req->ring->complete(req, -ECANCELED);
+        return;
+    }
+    req->exec_state.store(ExecState::Running, std::memory_order_release);
+    const int64_t res = run_operation(*req);
+    operations_.fetch_add(1, std::memory_order_relaxed);
+    if (res == -EAGAIN) {
+        if (const uint32_t events = wait_events(*req)) {
+            // Park it; a cancel that came while it ran is honoured here.
+            req->exec_state.store(ExecState::Armed, std::memory_order_release);
+            reactor_.arm(req, req->host_fd, events);
+            if (req->cancel_requested.load(std::memory_order_acquire) && reactor_.remove(req)) {
+                req->exec_state.store(ExecState::Done, std::memory_order_release);
+                req->ring->complete(req, -ECANCELED);
+            }
+            return;
+        }
+    }
+    req->exec_state.store(ExecState::Done, std::memory_order_release);
+    req->ring->complete(req, static_cast<int32_t>(res));
+}
+
+int ThreadExecutor::cancel(Request* req) {
+    req->cancel_requested.store(true, std::memory_order_release);
+    switch (req->exec_state.load(std::memory_order_acquire)) {
+        case ExecState::Armed:
+            if (reactor_.remove(req)) {
+                req->exec_state.store(ExecState::Done, std::memory_order_release);
+                req->ring->complete(req, -ECANCELED);
+                return 0;
+            }
+            return 0;  // just woken: the retry sees cancel_requested
+        case ExecState::Queued:
+            return 0;  // the worker sees cancel_requested before running it
+        case ExecState::Running:
+            return -EALREADY;
+        case ExecState::Done:
+            return -EALREADY;
+    }
+    return -ENOENT;
+}
+
+}  // namespace toyos::iouring

@@ -1,0 +1,62 @@
+#include "iouring/timer_service.h"
+
+namespace toyos::iouring {
+
+TimerService::TimerService() : thread_([this] { loop(); }) {}
+
+TimerService::~TimerService() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+}
+
+void TimerService::arm(Request* req, Clock::time_point deadline, Callback on_fire) {
+    bool earliest;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = timers_.emplace(deadline, std::make_pair(req, on_fire));
+        index_[req] = it;
+        earliest = it == timers_.begin();
+    }
+    if (earliest) cv_.notify_one();
+}
+
+bool TimerService::disarm(Request* req) {
+    std::lock_guard lock(mutex_);
+    auto it = index_.find(req);
+    if (it == index_.end()) return false;
+    timers_.erase(it->second);
+    index_.erase(it);
+    return true;
+}
+
+size_t TimerService::pending() const {
+    std::lock_guard lock(mutex_);
+    return timers_.size();
+}
+
+void TimerService::loop() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        if (timers_.empty()) {
+            cv_.wait(lock);
+            continue;
+        }
+        auto first = timers_.begin();
+        if (Clock::now() < first->first) {
+            cv_.wait_until(lock, first->first);
+            continue;
+        }
+        auto [req, cb] = first->second;
+        timers_.erase(first);
+        index_.erase(req);
+        lock.unlock();
+        cb(req);
+        lock.lock();
+    }
+}
+
+}  // namespace toyos::iouring

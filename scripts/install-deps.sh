@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what toyos needs from Debian 12's packages (as root). Safe to run again.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config
+  liburing-dev libboost-dev libspdlog-dev libgtest-dev libgmock-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
