@@ -399,6 +399,7 @@ int prog_killer(int, char**) {
 }
 
 TEST(Ring, KilledProcessWithHundredReadsInFlight) {
+    g_victim_armed = 0;
     test::TempRoot root;
     kernel::ProgramCatalog catalog;
     catalog.add_builtin("killer", prog_killer, "");
