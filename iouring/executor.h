@@ -9,6 +9,7 @@
 namespace toyos::iouring {
 
 struct Request;
+class SyscallCompletionRing;
 
 class Executor {
 public:
@@ -22,8 +23,12 @@ public:
     // Asks for `req` to end early. 0: it will complete with -ECANCELED; -EALREADY: it is
     // running and will complete with its own result; -ENOENT: this executor does not have it.
     virtual int cancel(Request* req) = 0;
-    // Whether this executor can run `opcode` (the others fall back to the thread pool).
-    virtual bool supports(uint8_t opcode) const = 0;
+    // Whether this executor can run `req` (the others fall back to the thread pool).
+    virtual bool supports(const Request& req) const = 0;
+    // A ring's registered buffers or files changed, or the ring is going away: an executor
+    // that mirrors them on the host updates its tables.
+    virtual void registrations_changed(SyscallCompletionRing&) {}
+    virtual void ring_closed(SyscallCompletionRing&) {}
 };
 
 }  // namespace toyos::iouring

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "iouring/ring_file.h"
@@ -15,7 +16,33 @@ using kernel::Result;
 IoUringManager::IoUringManager(kernel::Kernel& kernel) : kernel_(kernel) {
     threads_ = std::make_unique<ThreadExecutor>(kernel.async());
     executor_ = threads_.get();
-    spdlog::info("io_uring: executor={}", executor_->name());
+    features_ = HostFeatures::probe();
+    spdlog::info("io_uring: host features: {}", features_.describe());
+    const kernel::KernelConfig& cfg = kernel.config();
+    std::string want = cfg.executor;
+    if (want.empty()) {
+        const char* env = std::getenv("TOYOS_EXECUTOR");
+        want = env != nullptr && *env != '\0' ? env : "uring";
+    }
+    if (want == "uring") {
+        HostRingConfig hc;
+        hc.reactors = cfg.host_rings;
+        hc.sqpoll = cfg.sqpoll;
+        hc.sqpoll_idle_ms = cfg.sqpoll_idle_ms;
+        hc.sqpoll_cpu = cfg.sqpoll_cpu;
+        auto host = HostRingExecutor::create(hc, features_);
+        if (host.ok()) {
+            host_ = std::move(host.value());
+            executor_ = host_.get();
+            spdlog::info("io_uring: executor=uring ({})", host_->setup_description());
+        } else {
+            // Operations still run, on the thread pool, with the same results.
+            spdlog::warn("io_uring: host rings unavailable ({}); executor=threads",
+                         strerrordesc_np(host.error()));
+        }
+    } else {
+        spdlog::info("io_uring: executor=threads");
+    }
 }
 
 IoUringManager::~IoUringManager() {
@@ -25,6 +52,7 @@ IoUringManager::~IoUringManager() {
         rings.swap(kernel_rings_);
     }
     for (auto& [pid, kr] : rings) kr->ring->shutdown();
+    host_.reset();
 }
 
 Result<int> IoUringManager::setup(kernel::Process& proc, uint32_t entries,

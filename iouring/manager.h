@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "iouring/executor.h"
+#include "iouring/host_features.h"
+#include "iouring/host_ring_executor.h"
 #include "iouring/ring.h"
 #include "iouring/thread_executor.h"
 #include "iouring/timer_service.h"
@@ -62,6 +64,9 @@ public:
 
     kernel::Kernel& kernel() { return kernel_; }
     Executor& executor() { return *executor_; }
+    const HostFeatures& host_features() const { return features_; }
+    // The host-ring executor when it is the one in use, else null.
+    const HostRingExecutor* host_executor() const { return host_.get(); }
     ThreadExecutor& thread_executor() { return *threads_; }
     TimerService& timers() { return timers_; }
 
@@ -100,7 +105,9 @@ private:
 
     kernel::Kernel& kernel_;
     TimerService timers_;
+    HostFeatures features_;
     std::unique_ptr<ThreadExecutor> threads_;
+    std::unique_ptr<HostRingExecutor> host_;
     Executor* executor_ = nullptr;
 
     mutable std::mutex mutex_;

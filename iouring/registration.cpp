@@ -137,6 +137,22 @@ void Registrations::signal_eventfd() const {
     (void)!::write(eventfd_->host_fd(), &one, sizeof(one));
 }
 
+std::vector<iovec> Registrations::buffer_iovecs() const {
+    std::shared_lock lock(mutex_);
+    std::vector<iovec> out;
+    out.reserve(buffers_.size());
+    for (const auto& b : buffers_) out.push_back(iovec{reinterpret_cast<void*>(b.addr), b.len});
+    return out;
+}
+
+std::vector<int> Registrations::file_host_fds() const {
+    std::shared_lock lock(mutex_);
+    std::vector<int> out;
+    out.reserve(files_.size());
+    for (const auto& f : files_) out.push_back(f ? f->host_fd() : -1);
+    return out;
+}
+
 uint32_t Registrations::buffer_count() const {
     std::shared_lock lock(mutex_);
     return static_cast<uint32_t>(buffers_.size());

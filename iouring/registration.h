@@ -46,6 +46,10 @@ public:
     void signal_eventfd() const;
     bool has_eventfd() const { return has_eventfd_.load(std::memory_order_acquire); }
 
+    // Snapshots for an executor that mirrors them on the host.
+    std::vector<iovec> buffer_iovecs() const;
+    std::vector<int> file_host_fds() const;  // -1 for empty slots
+
     uint32_t buffer_count() const;
     uint32_t file_count() const;
     size_t buffer_bytes() const;

@@ -45,6 +45,7 @@ void Request::reset() {
     off = 0;
     op_flags = 0;
     addr2 = 0;
+    buf_index = 0;
     heap_iov.clear();
     iov = nullptr;
     iovcnt = 0;

@@ -44,6 +44,7 @@ struct Request final : kernel::AsyncWork {
     uint64_t off = 0;
     uint32_t op_flags = 0;  // rw_flags / msg_flags / fsync_flags / accept / timeout / cancel
     uint64_t addr2 = 0;
+    uint16_t buf_index = 0;  // READ_FIXED / WRITE_FIXED: the toy registered buffer
     iovec inline_iov[4]{};
     std::vector<iovec> heap_iov;
     iovec* iov = nullptr;

@@ -283,7 +283,7 @@ void SyscallCompletionRing::issue(Request* req) {
         complete(req, r);
         return;
     }
-    Executor& ex = manager_.executor().supports(req->opcode)
+    Executor& ex = manager_.executor().supports(*req)
                        ? manager_.executor()
                        : static_cast<Executor&>(manager_.thread_executor());
     ex.issue(req);
@@ -459,6 +459,7 @@ void SyscallCompletionRing::shutdown() {
     }
     lock.unlock();
     regs_.clear();
+    manager_.executor().ring_closed(*this);
     manager_.remove_ring(this);
 }
 

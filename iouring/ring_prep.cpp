@@ -89,6 +89,7 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
             if (sqe.opcode == IORING_OP_READ_FIXED || sqe.opcode == IORING_OP_WRITE_FIXED) {
                 auto b = regs_.fixed_buffer(sqe.buf_index, sqe.addr, sqe.len);
                 if (b.is_error()) return -b.error();
+                req->buf_index = sqe.buf_index;
                 req->pins.push_back(std::move(b.value()));
                 return 0;
             }

@@ -20,7 +20,7 @@ public:
     const char* name() const override { return "threads"; }
     void issue(Request* req) override;
     int cancel(Request* req) override;
-    bool supports(uint8_t) const override { return true; }
+    bool supports(const Request&) const override { return true; }
 
     // Runs `req` once on the calling worker (Request::run lands here).
     void execute(Request* req);

@@ -27,6 +27,13 @@ struct KernelConfig {
     size_t stack_size = 8u << 20;
     // Route per syscall number; only routable syscalls honour anything but Direct.
     std::array<Route, SyscallHandlerRegistry::kMax> routes{};
+    // The io_uring executor: "uring" (host liburing rings) or "threads" (the
+    // AsyncSyscallExecutor). Empty: $TOYOS_EXECUTOR, else "uring".
+    std::string executor;
+    unsigned host_rings = 0;  // 0: one per core (at most 4)
+    bool sqpoll = false;      // host rings in SQPOLL mode
+    unsigned sqpoll_idle_ms = 1000;
+    int sqpoll_cpu = -1;
 };
 
 // Parses "read=ring,write=async,..." into `routes`; an error message on failure.

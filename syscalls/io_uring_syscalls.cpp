@@ -86,12 +86,25 @@ SysResult register_probe(SyscallContext& c, uint64_t arg, uint32_t nr_args) {
     return 0;
 }
 
+SysResult register_op(SyscallContext& c, SyscallCompletionRing& ring,
+                      iouring::Registrations& regs, uint32_t opcode, uint64_t arg,
+                      uint32_t nr_args);
+
 SysResult sys_io_uring_register(SyscallContext& c, const SyscallArgs& a) {
     auto ring = TOYOS_TRY(ring_arg(c, arg_int(a, 0)));
     const auto opcode = static_cast<uint32_t>(a.a[1]);
     const auto arg = static_cast<uint64_t>(a.a[2]);
     const auto nr_args = static_cast<uint32_t>(a.a[3]);
     auto& regs = ring->registrations();
+    auto result = register_op(c, *ring, regs, opcode, arg, nr_args);
+    if (result.ok() && opcode != IORING_REGISTER_PROBE && opcode != IORING_REGISTER_EVENTFD &&
+        opcode != IORING_REGISTER_EVENTFD_ASYNC && opcode != IORING_UNREGISTER_EVENTFD)
+        c.kernel.io_uring().executor().registrations_changed(*ring);
+    return result;
+}
+
+SysResult register_op(SyscallContext& c, SyscallCompletionRing&, iouring::Registrations& regs,
+                      uint32_t opcode, uint64_t arg, uint32_t nr_args) {
     switch (opcode) {
         case IORING_REGISTER_BUFFERS:
             TOYOS_TRY_VOID(regs.register_buffers(c.proc, arg, nr_args));

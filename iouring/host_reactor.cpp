@@ -1,0 +1,476 @@
+#include "iouring/host_reactor.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "iouring/request.h"
+#include "iouring/ring.h"
+#include "kernel/log.h"
+#include "kernel/process.h"
+
+namespace toyos::iouring {
+namespace {
+
+constexpr uint64_t kWakeTag = 1;    // the eventfd read that wakes a sleeping reactor
+constexpr uint64_t kCancelTag = 2;  // low bit pattern of a CancelWait* (8-byte aligned)
+constexpr unsigned kHostBufferSlots = 4096;
+constexpr unsigned kHostFileSlots = 4096;
+thread_local const HostReactor* t_reactor = nullptr;
+
+}  // namespace
+
+int HostReactor::SlotRanges::alloc(unsigned n) {
+    unsigned base = 0;
+    auto it = used.begin();
+    for (; it != used.end(); ++it) {
+        if (it->first - base >= n) break;
+        base = it->first + it->second;
+    }
+    if (base + n > size) return -1;
+    used.insert(it, {base, n});
+    return static_cast<int>(base);
+}
+
+void HostReactor::SlotRanges::release(int base) {
+    used.erase(std::remove_if(used.begin(), used.end(),
+                              [&](const auto& r) { return static_cast<int>(r.first) == base; }),
+               used.end());
+}
+
+HostReactor::HostReactor(unsigned index, const HostRingConfig& config,
+                         const HostFeatures& features)
+    : index_(index), config_(config), features_(features) {
+    buf_slots_.size = features.sparse_buffers ? kHostBufferSlots : 0;
+    file_slots_.size = features.sparse_files ? kHostFileSlots : 0;
+}
+
+HostReactor::~HostReactor() {
+    if (thread_.joinable()) {
+        stopping_.store(true, std::memory_order_seq_cst);
+        const uint64_t one = 1;
+        (void)!::write(wake_fd_, &one, sizeof(one));
+        thread_.join();
+    }
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+bool HostReactor::on_reactor_thread() const { return t_reactor == this; }
+
+kernel::Result<void> HostReactor::start(int attach_fd) {
+    attach_fd_ = attach_fd;
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
+    if (wake_fd_ < 0) return kernel::err(errno);
+    thread_ = std::thread([this] { loop(); });
+    started_.acquire();
+    if (start_error_ != 0) {
+        thread_.join();
+        return kernel::err(start_error_);
+    }
+    return {};
+}
+
+void HostReactor::push(Request* req) {
+    while (!queue_.bounded_push(req)) std::this_thread::yield();
+    pending_.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void HostReactor::wake_if_sleeping() {
+    if (sleeping_.load(std::memory_order_seq_cst)) {
+        const uint64_t one = 1;
+        (void)!::write(wake_fd_, &one, sizeof(one));
+    }
+}
+
+void HostReactor::run_sync(const std::function<void()>& fn) {
+    if (on_reactor_thread()) {
+        fn();
+        return;
+    }
+    Command cmd{fn};
+    while (!commands_.bounded_push(&cmd)) std::this_thread::yield();
+    pending_.fetch_add(1, std::memory_order_seq_cst);
+    const uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof(one));
+    cmd.done.acquire();
+}
+
+int HostReactor::cancel(Request* req) {
+    req->cancel_requested.store(true, std::memory_order_release);
+    if (on_reactor_thread()) {
+        // Cannot wait for our own CQE: ask the host and let the target's CQE tell.
+        if (req->exec_state.load() == ExecState::Running) {
+            if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) {
+                io_uring_prep_cancel64(sqe, reinterpret_cast<uint64_t>(req), 0);
+                io_uring_sqe_set_data64(sqe, 0);
+            }
+        }
+        return 0;
+    }
+    CancelWait wait;
+    bool asked_host = false;
+    run_sync([&] {
+        if (req->exec_state.load() != ExecState::Running) return;  // queued: never submitted
+        io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+        if (sqe == nullptr) {
+            submit(false);
+            sqe = io_uring_get_sqe(&ring_);
+        }
+        if (sqe == nullptr) return;
+        io_uring_prep_cancel64(sqe, reinterpret_cast<uint64_t>(req), 0);
+        io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(&wait) | kCancelTag);
+        ++host_inflight_;
+        asked_host = true;
+        submit(false);
+    });
+    if (!asked_host) return 0;  // it completes with -ECANCELED when the reactor pops it
+    wait.done.acquire();
+    return wait.result;
+}
+
+void HostReactor::mirror_registrations(SyscallCompletionRing& ring) {
+    run_sync([&] {
+        Mirror& m = mirrors_[&ring];
+        Registrations& regs = ring.registrations();
+        // Buffers: drop the old range, register the current set in a fresh one.
+        if (m.buf_base >= 0) {
+            std::vector<iovec> empty(m.buf_count, iovec{nullptr, 0});
+            io_uring_register_buffers_update_tag(&ring_, static_cast<unsigned>(m.buf_base),
+                                                 empty.data(), nullptr, m.buf_count);
+            buf_slots_.release(m.buf_base);
+            m.buf_base = -1;
+            m.buf_count = 0;
+        }
+        std::vector<iovec> iovs = regs.buffer_iovecs();
+        if (!iovs.empty()) {
+            const int base = buf_slots_.alloc(static_cast<unsigned>(iovs.size()));
+            if (base >= 0 &&
+                io_uring_register_buffers_update_tag(&ring_, static_cast<unsigned>(base),
+                                                     iovs.data(), nullptr,
+                                                     static_cast<unsigned>(iovs.size())) >= 0) {
+                m.buf_base = base;
+                m.buf_count = static_cast<unsigned>(iovs.size());
+            } else if (base >= 0) {
+                buf_slots_.release(base);
+                spdlog::warn("host ring {}: could not mirror {} registered buffers; "
+                             "fixed reads run as plain reads",
+                             index_, iovs.size());
+            }
+        }
+        // Files
+        if (m.file_base >= 0) {
+            std::vector<int> empty(m.file_count, -1);
+            io_uring_register_files_update(&ring_, static_cast<unsigned>(m.file_base),
+                                           empty.data(), m.file_count);
+            file_slots_.release(m.file_base);
+            m.file_base = -1;
+            m.file_count = 0;
+        }
+        std::vector<int> fds = regs.file_host_fds();
+        if (!fds.empty()) {
+            const int base = file_slots_.alloc(static_cast<unsigned>(fds.size()));
+            if (base >= 0 &&
+                io_uring_register_files_update(&ring_, static_cast<unsigned>(base), fds.data(),
+                                               static_cast<unsigned>(fds.size())) >= 0) {
+                m.file_base = base;
+                m.file_count = static_cast<unsigned>(fds.size());
+            } else if (base >= 0) {
+                file_slots_.release(base);
+            }
+        }
+    });
+}
+
+void HostReactor::forget_ring(SyscallCompletionRing& ring) {
+    run_sync([&] {
+        auto it = mirrors_.find(&ring);
+        if (it == mirrors_.end()) return;
+        Mirror& m = it->second;
+        if (m.buf_base >= 0) {
+            std::vector<iovec> empty(m.buf_count, iovec{nullptr, 0});
+            io_uring_register_buffers_update_tag(&ring_, static_cast<unsigned>(m.buf_base),
+                                                 empty.data(), nullptr, m.buf_count);
+            buf_slots_.release(m.buf_base);
+        }
+        if (m.file_base >= 0) {
+            std::vector<int> empty(m.file_count, -1);
+            io_uring_register_files_update(&ring_, static_cast<unsigned>(m.file_base),
+                                           empty.data(), m.file_count);
+            file_slots_.release(m.file_base);
+        }
+        mirrors_.erase(it);
+    });
+}
+
+void HostReactor::arm_wake() {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) {
+        submit(false);
+        sqe = io_uring_get_sqe(&ring_);
+    }
+    io_uring_prep_read(sqe, wake_fd_, &wake_value_, sizeof(wake_value_), 0);
+    io_uring_sqe_set_data64(sqe, kWakeTag);
+    ++host_inflight_;
+}
+
+// One io_uring_enter for everything prepared (and, with `wait`, for at least one CQE).
+int HostReactor::submit(bool wait) {
+    const bool sqpoll = setup_flags_ & IORING_SETUP_SQPOLL;
+    if (sqpoll && !wait) {
+        // The poller picks SQEs up by itself; liburing enters only to wake it.
+        const unsigned flags = std::atomic_ref<unsigned>(*ring_.sq.kflags).load();
+        if (flags & (IORING_SQ_NEED_WAKEUP | IORING_SQ_CQ_OVERFLOW))
+            host_enters.fetch_add(1, std::memory_order_relaxed);
+        const int n = io_uring_submit(&ring_);
+        if (n > 0) host_sqes.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+        return n;
+    }
+    host_enters.fetch_add(1, std::memory_order_relaxed);
+    const int n = wait ? io_uring_submit_and_wait(&ring_, 1)
+                       : io_uring_submit_and_get_events(&ring_);
+    if (n > 0) host_sqes.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+    return n;
+}
+
+bool HostReactor::run_commands() {
+    Command* cmd = nullptr;
+    bool any = false;
+    while (commands_.pop(cmd)) {
+        pending_.fetch_sub(1, std::memory_order_relaxed);
+        cmd->fn();
+        cmd->done.release();
+        any = true;
+    }
+    return any;
+}
+
+unsigned HostReactor::drain_requests() {
+    unsigned prepared = 0;
+    auto take = [&](Request* req) -> bool {
+        if (req->cancel_requested.load(std::memory_order_acquire)) {
+            req->exec_state.store(ExecState::Done, std::memory_order_release);
+            req->ring->complete(req, -ECANCELED);
+            return true;
+        }
+        if (!prep(req)) return false;
+        ++prepared;
+        return true;
+    };
+    size_t kept = 0;
+    for (size_t i = 0; i < backlog_.size(); ++i)
+        if (!take(backlog_[i])) backlog_[kept++] = backlog_[i];
+    backlog_.resize(kept);
+    Request* req = nullptr;
+    while (backlog_.empty() && queue_.pop(req)) {
+        pending_.fetch_sub(1, std::memory_order_relaxed);
+        if (!take(req)) backlog_.push_back(req);
+    }
+    return prepared;
+}
+
+bool HostReactor::prep(Request* r) {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) return false;
+    const Mirror* m = nullptr;
+    if (r->opcode == IORING_OP_READ_FIXED || r->opcode == IORING_OP_WRITE_FIXED ||
+        (r->sqe_flags & IOSQE_FIXED_FILE)) {
+        auto it = mirrors_.find(r->ring);
+        if (it != mirrors_.end()) m = &it->second;
+    }
+    int fd = r->host_fd;
+    bool fixed_file = false;
+    if ((r->sqe_flags & IOSQE_FIXED_FILE) && m != nullptr && m->file_base >= 0 &&
+        static_cast<unsigned>(r->sqe_fd) < m->file_count) {
+        fd = m->file_base + r->sqe_fd;
+        fixed_file = true;
+        fixed_file_ops.fetch_add(1, std::memory_order_relaxed);
+    }
+    const bool fixed_buf = m != nullptr && m->buf_base >= 0 && r->buf_index < m->buf_count;
+    switch (r->opcode) {
+        case IORING_OP_READ:
+            io_uring_prep_read(sqe, fd, r->addr, r->len, r->off);
+            sqe->rw_flags = static_cast<__kernel_rwf_t>(r->op_flags);
+            break;
+        case IORING_OP_WRITE:
+            io_uring_prep_write(sqe, fd, r->addr, r->len, r->off);
+            sqe->rw_flags = static_cast<__kernel_rwf_t>(r->op_flags);
+            break;
+        case IORING_OP_READ_FIXED:
+        case IORING_OP_WRITE_FIXED: {
+            const bool rd = r->opcode == IORING_OP_READ_FIXED;
+            if (fixed_buf) {
+                if (rd) io_uring_prep_read_fixed(sqe, fd, r->addr, r->len, r->off,
+                                                 m->buf_base + r->buf_index);
+                else io_uring_prep_write_fixed(sqe, fd, r->addr, r->len, r->off,
+                                               m->buf_base + r->buf_index);
+                fixed_buffer_ops.fetch_add(1, std::memory_order_relaxed);
+            } else if (rd) {
+                io_uring_prep_read(sqe, fd, r->addr, r->len, r->off);
+            } else {
+                io_uring_prep_write(sqe, fd, r->addr, r->len, r->off);
+            }
+            sqe->rw_flags = static_cast<__kernel_rwf_t>(r->op_flags);
+            break;
+        }
+        case IORING_OP_READV:
+            io_uring_prep_readv(sqe, fd, r->iov, r->iovcnt, r->off);
+            sqe->rw_flags = static_cast<__kernel_rwf_t>(r->op_flags);
+            break;
+        case IORING_OP_WRITEV:
+            io_uring_prep_writev(sqe, fd, r->iov, r->iovcnt, r->off);
+            sqe->rw_flags = static_cast<__kernel_rwf_t>(r->op_flags);
+            break;
+        case IORING_OP_FSYNC:
+            io_uring_prep_fsync(sqe, fd, r->op_flags);
+            break;
+        case IORING_OP_SEND:
+            io_uring_prep_send(sqe, fd, r->addr, r->len,
+                               static_cast<int>(r->op_flags) | MSG_NOSIGNAL);
+            break;
+        case IORING_OP_RECV:
+            io_uring_prep_recv(sqe, fd, r->addr, r->len, static_cast<int>(r->op_flags));
+            break;
+        case IORING_OP_SENDMSG:
+            io_uring_prep_sendmsg(sqe, fd, &r->msg, r->op_flags | MSG_NOSIGNAL);
+            break;
+        case IORING_OP_RECVMSG:
+            io_uring_prep_recvmsg(sqe, fd, &r->msg, r->op_flags);
+            break;
+        case IORING_OP_ACCEPT:
+            io_uring_prep_accept(sqe, fd, static_cast<sockaddr*>(r->addr),
+                                 reinterpret_cast<socklen_t*>(r->addr2),
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+            break;
+        case IORING_OP_CONNECT:
+            io_uring_prep_connect(sqe, fd, reinterpret_cast<sockaddr*>(&r->sockaddr),
+                                  r->sockaddr_len);
+            break;
+        default:
+            io_uring_prep_nop(sqe);  // unreachable: supports() filters
+            break;
+    }
+    if (fixed_file) sqe->flags |= IOSQE_FIXED_FILE;
+    if (r->sqe_flags & IOSQE_ASYNC) sqe->flags |= IOSQE_ASYNC;
+    io_uring_sqe_set_data(sqe, r);
+    r->exec_state.store(ExecState::Running, std::memory_order_release);
+    ++host_inflight_;
+    return true;
+}
+
+void HostReactor::complete(Request* r, int32_t res) {
+    r->exec_state.store(ExecState::Done, std::memory_order_release);
+    if (r->opcode == IORING_OP_ACCEPT && res >= 0) {
+        auto file = std::make_shared<kernel::HostFile>(res, kernel::FileKind::Socket,
+                                                       "socket:tcp");
+        file->set_nonblocking((r->op_flags & SOCK_NONBLOCK) != 0);
+        auto fd = r->ring->owner().fds().install(std::move(file));
+        res = fd.is_error() ? -fd.error() : fd.value();
+    } else if (r->opcode == IORING_OP_RECVMSG && res >= 0) {
+        r->ring->write_back_msghdr(*r);
+    }
+    r->ring->complete(r, res);
+}
+
+unsigned HostReactor::reap() {
+    io_uring_cqe* cqes[64];
+    unsigned total = 0;
+    for (;;) {
+        const unsigned n = io_uring_peek_batch_cqe(&ring_, cqes, 64);
+        if (n == 0) break;
+        for (unsigned i = 0; i < n; ++i) {
+            const uint64_t ud = cqes[i]->user_data;
+            const int32_t res = cqes[i]->res;
+            if (ud == kWakeTag) {
+                --host_inflight_;
+                if (!stopping_.load()) arm_wake();
+                continue;
+            }
+            if (ud == 0) continue;  // a fire-and-forget cancel
+            --host_inflight_;
+            if ((ud & 7) == kCancelTag) {
+                auto* w = reinterpret_cast<CancelWait*>(ud & ~uint64_t{7});
+                w->result = res;
+                w->done.release();
+                continue;
+            }
+            complete(reinterpret_cast<Request*>(ud), res);
+        }
+        io_uring_cq_advance(&ring_, n);
+        host_cqes.fetch_add(n, std::memory_order_relaxed);
+        total += n;
+    }
+    return total;
+}
+
+void HostReactor::loop() {
+    t_reactor = this;
+    io_uring_params p{};
+    if (config_.sqpoll) {
+        p.flags = IORING_SETUP_SQPOLL;
+        p.sq_thread_idle = config_.sqpoll_idle_ms;
+        if (config_.sqpoll_cpu >= 0) {
+            p.flags |= IORING_SETUP_SQ_AFF;
+            p.sq_thread_cpu = static_cast<unsigned>(config_.sqpoll_cpu);
+        }
+        if (attach_fd_ >= 0) {
+            p.flags |= IORING_SETUP_ATTACH_WQ;
+            p.wq_fd = static_cast<unsigned>(attach_fd_);
+        }
+    } else if (features_.defer_taskrun) {
+        p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    } else if (features_.coop_taskrun) {
+        p.flags = IORING_SETUP_COOP_TASKRUN | (features_.single_issuer ? IORING_SETUP_SINGLE_ISSUER : 0);
+    }
+    int r = io_uring_queue_init_params(config_.entries, &ring_, &p);
+    if (r < 0) {
+        start_error_ = -r;
+        started_.release();
+        return;
+    }
+    ring_fd_ = ring_.ring_fd;
+    setup_flags_ = p.flags;
+    if (buf_slots_.size > 0 && io_uring_register_buffers_sparse(&ring_, buf_slots_.size) < 0)
+        buf_slots_.size = 0;
+    if (file_slots_.size > 0 && io_uring_register_files_sparse(&ring_, file_slots_.size) < 0)
+        file_slots_.size = 0;
+    arm_wake();
+    submit(false);
+    started_.release();
+
+    const bool sqpoll = setup_flags_ & IORING_SETUP_SQPOLL;
+    unsigned idle_spins = 0;
+    while (!stopping_.load(std::memory_order_acquire)) {
+        bool progress = run_commands();
+        // Everything queued becomes host SQEs and goes in one enter, which also runs the
+        // completions that are ready (DEFER_TASKRUN).
+        const unsigned prepared = drain_requests();
+        if (prepared > 0) {
+            submit(false);
+            progress = true;
+        }
+        if (reap() > 0) progress = true;
+        if (progress) {
+            idle_spins = 0;
+            continue;
+        }
+        // Nothing to do: in SQPOLL mode spin a little on the CQ before sleeping in the host.
+        if (sqpoll && ++idle_spins < 2000) {
+            std::this_thread::yield();
+            continue;
+        }
+        idle_spins = 0;
+        sleeping_.store(true, std::memory_order_seq_cst);
+        if (pending_.load(std::memory_order_seq_cst) > 0 || !backlog_.empty()) {
+            sleeping_.store(false, std::memory_order_seq_cst);
+            continue;
+        }
+        submit(true);
+        sleeping_.store(false, std::memory_order_seq_cst);
+    }
+    // Stopping: the rings were shut down before the executor, so nothing is in flight but
+    // the wake read.
+    io_uring_queue_exit(&ring_);
+}
+
+}  // namespace toyos::iouring

@@ -1,0 +1,111 @@
+// HostReactor: one host io_uring ring and the kernel thread that is its only issuer.
+// Requests arrive through a Boost.Lockfree queue; commands (registration mirrors, cancels)
+// through a second one and run on the reactor thread, which owns every host-ring call.
+#pragma once
+
+#include <liburing.h>
+
+#include <atomic>
+#include <functional>
+#include <semaphore>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/lockfree/queue.hpp>
+
+#include "iouring/host_features.h"
+#include "iouring/host_ring_executor.h"
+#include "kernel/result.h"
+
+namespace toyos::iouring {
+
+struct Request;
+class SyscallCompletionRing;
+
+class HostReactor {
+public:
+    HostReactor(unsigned index, const HostRingConfig& config, const HostFeatures& features);
+    ~HostReactor();
+    HostReactor(const HostReactor&) = delete;
+    HostReactor& operator=(const HostReactor&) = delete;
+
+    // Creates the host ring on the reactor thread; `attach_fd` >= 0 shares that ring's
+    // SQPOLL thread (IORING_SETUP_ATTACH_WQ).
+    kernel::Result<void> start(int attach_fd);
+    int ring_fd() const { return ring_fd_; }
+    unsigned setup_flags() const { return setup_flags_; }
+
+    void push(Request* req);
+    void wake_if_sleeping();
+    // Runs `fn` on the reactor thread and waits for it (inline when already there).
+    void run_sync(const std::function<void()>& fn);
+    int cancel(Request* req);
+
+    void mirror_registrations(SyscallCompletionRing& ring);
+    void forget_ring(SyscallCompletionRing& ring);
+
+    std::atomic<uint64_t> host_enters{0};
+    std::atomic<uint64_t> host_sqes{0};
+    std::atomic<uint64_t> host_cqes{0};
+    std::atomic<uint64_t> fixed_buffer_ops{0};
+    std::atomic<uint64_t> fixed_file_ops{0};
+
+private:
+    struct Command {
+        std::function<void()> fn;
+        std::binary_semaphore done{0};
+    };
+    struct CancelWait {
+        std::binary_semaphore done{0};
+        int result = 0;
+    };
+    // Host table slots mirrored for one toy ring.
+    struct Mirror {
+        int buf_base = -1;
+        unsigned buf_count = 0;
+        int file_base = -1;
+        unsigned file_count = 0;
+    };
+    // First-fit allocator of contiguous slot ranges in a host table.
+    struct SlotRanges {
+        unsigned size = 0;
+        std::vector<std::pair<unsigned, unsigned>> used;  // (base, count), sorted
+        int alloc(unsigned n);
+        void release(int base);
+    };
+
+    void loop();
+    bool run_commands();
+    unsigned drain_requests();
+    bool prep(Request* req);
+    void complete(Request* req, int32_t res);
+    unsigned reap();
+    int submit(bool wait);
+    void arm_wake();
+    bool on_reactor_thread() const;
+
+    const unsigned index_;
+    const HostRingConfig config_;
+    const HostFeatures features_;
+    io_uring ring_{};
+    int ring_fd_ = -1;
+    unsigned setup_flags_ = 0;
+    int attach_fd_ = -1;
+    int wake_fd_ = -1;
+    uint64_t wake_value_ = 0;
+    std::thread thread_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<bool> sleeping_{false};
+    std::atomic<uint64_t> pending_{0};
+    boost::lockfree::queue<Request*> queue_{4096};
+    boost::lockfree::queue<Command*> commands_{256};
+    std::vector<Request*> backlog_;  // popped but no host SQE free yet
+    unsigned host_inflight_ = 0;
+    std::unordered_map<const SyscallCompletionRing*, Mirror> mirrors_;
+    SlotRanges buf_slots_, file_slots_;
+    std::binary_semaphore started_{0};
+    int start_error_ = 0;
+};
+
+}  // namespace toyos::iouring

@@ -1,0 +1,104 @@
+#include "iouring/host_ring_executor.h"
+
+#include <thread>
+
+#include "iouring/host_reactor.h"
+#include "iouring/request.h"
+#include "iouring/ring.h"
+#include "kernel/log.h"
+
+namespace toyos::iouring {
+
+HostRingExecutor::HostRingExecutor(const HostRingConfig& config, const HostFeatures& features)
+    : config_(config), features_(features) {}
+
+kernel::Result<std::unique_ptr<HostRingExecutor>> HostRingExecutor::create(
+    const HostRingConfig& config, const HostFeatures& features) {
+    if (!features.available) return kernel::err(ENOSYS);
+    if (config.sqpoll && !features.sqpoll) return kernel::err(EOPNOTSUPP);
+    std::unique_ptr<HostRingExecutor> ex(new HostRingExecutor(config, features));
+    unsigned n = config.reactors;
+    if (n == 0) n = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    int attach = -1;
+    for (unsigned i = 0; i < n; ++i) {
+        auto r = std::make_unique<HostReactor>(i, config, features);
+        TOYOS_TRY_VOID(r->start(config.sqpoll ? attach : -1));
+        if (attach < 0) attach = r->ring_fd();
+        ex->reactors_.push_back(std::move(r));
+    }
+    const unsigned flags = ex->reactors_.front()->setup_flags();
+    ex->setup_description_ = std::to_string(n) + " host ring(s)";
+    if (flags & IORING_SETUP_SQPOLL) ex->setup_description_ += " sqpoll(shared poller)";
+    if (flags & IORING_SETUP_SINGLE_ISSUER) ex->setup_description_ += " single_issuer";
+    if (flags & IORING_SETUP_DEFER_TASKRUN) ex->setup_description_ += " defer_taskrun";
+    if (flags & IORING_SETUP_COOP_TASKRUN) ex->setup_description_ += " coop_taskrun";
+    return ex;
+}
+
+HostRingExecutor::~HostRingExecutor() = default;
+
+HostReactor& HostRingExecutor::reactor_for(const SyscallCompletionRing* ring) const {
+    // A toy ring always uses one reactor: its requests stay in order and batch together.
+    return *reactors_[static_cast<size_t>(ring->id()) % reactors_.size()];
+}
+
+bool HostRingExecutor::supports(const Request& req) const {
+    switch (req.opcode) {
+        case IORING_OP_READ:
+        case IORING_OP_WRITE:
+        case IORING_OP_READV:
+        case IORING_OP_WRITEV:
+        case IORING_OP_READ_FIXED:
+        case IORING_OP_WRITE_FIXED:
+        case IORING_OP_FSYNC:
+        case IORING_OP_SEND:
+        case IORING_OP_RECV:
+        case IORING_OP_SENDMSG:
+        case IORING_OP_RECVMSG:
+        case IORING_OP_ACCEPT:
+        case IORING_OP_CONNECT:
+            break;
+        default:
+            return false;  // kernel-object ops (OPENAT, CLOSE, LSEEK) run on the thread pool
+    }
+    if (!features_.ops[req.opcode]) return false;
+    // A toy O_NONBLOCK file must see -EAGAIN; the host ring would wait instead.
+    if (req.file && req.file->nonblocking()) return false;
+    return true;
+}
+
+void HostRingExecutor::issue(Request* req) {
+    req->executor = this;
+    req->exec_state.store(ExecState::Queued, std::memory_order_release);
+    reactor_for(req->ring).push(req);
+}
+
+void HostRingExecutor::flush() {
+    for (auto& r : reactors_) r->wake_if_sleeping();
+}
+
+int HostRingExecutor::cancel(Request* req) { return reactor_for(req->ring).cancel(req); }
+
+void HostRingExecutor::registrations_changed(SyscallCompletionRing& ring) {
+    reactor_for(&ring).mirror_registrations(ring);
+}
+
+void HostRingExecutor::ring_closed(SyscallCompletionRing& ring) {
+    reactor_for(&ring).forget_ring(ring);
+}
+
+HostExecutorStats HostRingExecutor::stats() const {
+    HostExecutorStats s;
+    for (const auto& r : reactors_) {
+        s.host_enters += r->host_enters.load();
+        s.host_sqes += r->host_sqes.load();
+        s.host_cqes += r->host_cqes.load();
+        s.fixed_buffer_ops += r->fixed_buffer_ops.load();
+        s.fixed_file_ops += r->fixed_file_ops.load();
+    }
+    s.rings = static_cast<unsigned>(reactors_.size());
+    s.threads = static_cast<unsigned>(reactors_.size());
+    return s;
+}
+
+}  // namespace toyos::iouring

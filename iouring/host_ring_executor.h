@@ -1,0 +1,71 @@
+// HostRingExecutor: runs ring operations on real host io_uring rings through liburing.
+//
+// A fixed set of reactors (one per core by default, never one per toy ring): each owns a
+// host ring and a kernel thread that is its single issuer. Toy requests reach a reactor
+// through a Boost.Lockfree queue; the reactor turns everything queued into host SQEs and
+// submits them with one io_uring_enter, reaps host CQEs in batches and completes the toy
+// requests. Toy registered buffers and files are mirrored into the host ring's registered
+// tables, so READ_FIXED/WRITE_FIXED and IOSQE_FIXED_FILE stay fixed on the host.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "iouring/executor.h"
+#include "iouring/host_features.h"
+#include "kernel/result.h"
+
+namespace toyos::iouring {
+
+class ThreadExecutor;
+class HostReactor;
+
+struct HostRingConfig {
+    unsigned reactors = 0;        // 0: one per host core, at most 4
+    unsigned entries = 512;       // SQ entries per host ring
+    bool sqpoll = false;          // host rings in SQPOLL mode, sharing one poller thread
+    unsigned sqpoll_idle_ms = 1000;
+    int sqpoll_cpu = -1;
+};
+
+struct HostExecutorStats {
+    uint64_t host_enters = 0;     // io_uring_enter calls made on host rings
+    uint64_t host_sqes = 0;       // SQEs submitted to host rings
+    uint64_t host_cqes = 0;       // CQEs reaped from host rings
+    uint64_t fixed_buffer_ops = 0;  // READ_FIXED/WRITE_FIXED that stayed fixed on the host
+    uint64_t fixed_file_ops = 0;    // IOSQE_FIXED_FILE ops that used a host fixed file
+    unsigned rings = 0;
+    unsigned threads = 0;
+};
+
+class HostRingExecutor final : public Executor {
+public:
+    static kernel::Result<std::unique_ptr<HostRingExecutor>> create(const HostRingConfig& config,
+                                                                    const HostFeatures& features);
+    ~HostRingExecutor() override;
+
+    const char* name() const override { return "uring"; }
+    void issue(Request* req) override;
+    void flush() override;
+    int cancel(Request* req) override;
+    bool supports(const Request& req) const override;
+    void registrations_changed(SyscallCompletionRing& ring) override;
+    void ring_closed(SyscallCompletionRing& ring) override;
+
+    HostExecutorStats stats() const;
+    const HostRingConfig& config() const { return config_; }
+    const char* setup_description() const { return setup_description_.c_str(); }
+
+private:
+    HostRingExecutor(const HostRingConfig& config, const HostFeatures& features);
+    HostReactor& reactor_for(const SyscallCompletionRing* ring) const;
+
+    HostRingConfig config_;
+    HostFeatures features_;
+    std::string setup_description_;
+    std::vector<std::unique_ptr<HostReactor>> reactors_;
+};
+
+}  // namespace toyos::iouring
