@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -40,7 +41,13 @@ const char* kRunUsage =
     "                    also TOYOS_LOG_LEVEL\n"
     "  --route SPEC      how classic syscalls run: NAME=PATH[,NAME=PATH...] with PATH one\n"
     "                    of direct (default), async (AsyncSyscallExecutor thread pool) or\n"
-    "                    ring (the process's io_uring); NAME may be 'all'\n";
+    "                    ring (the process's io_uring); NAME may be 'all'\n"
+    "  --executor E      what runs ring operations: uring (host liburing rings, default)\n"
+    "                    or threads (the AsyncSyscallExecutor); also TOYOS_EXECUTOR\n"
+    "  --host-rings N    host rings (and reactor threads) for the uring executor\n"
+    "                    (default: one per core, at most 4)\n"
+    "  --sqpoll[=MS]     host rings in SQPOLL mode sharing one poller; the poller sleeps\n"
+    "                    after MS idle milliseconds (default 1000)\n";
 
 kernel::ProgramCatalog builtin_catalog() {
     kernel::ProgramCatalog catalog;
@@ -88,6 +95,32 @@ int cmd_run(int argc, char** argv) {
         if (!error.empty()) {
             std::fprintf(stderr, "toyos: --route: %s\n", error.c_str());
             return 2;
+        }
+    }
+    if (!opts->executor.empty()) {
+        if (opts->executor != "uring" && opts->executor != "threads") {
+            std::fprintf(stderr, "toyos: --executor must be uring or threads\n");
+            return 2;
+        }
+        config.executor = opts->executor;
+    }
+    if (!opts->host_rings.empty()) {
+        const int n = std::atoi(opts->host_rings.c_str());
+        if (n < 1 || n > 64) {
+            std::fprintf(stderr, "toyos: --host-rings must be 1..64\n");
+            return 2;
+        }
+        config.host_rings = static_cast<unsigned>(n);
+    }
+    if (!opts->sqpoll.empty()) {
+        config.sqpoll = true;
+        if (opts->sqpoll != "on") {
+            const int ms = std::atoi(opts->sqpoll.c_str());
+            if (ms < 1) {
+                std::fprintf(stderr, "toyos: --sqpoll=MS needs a positive idle time\n");
+                return 2;
+            }
+            config.sqpoll_idle_ms = static_cast<unsigned>(ms);
         }
     }
     auto k = kernel::Kernel::boot(config, builtin_catalog());

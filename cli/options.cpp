@@ -31,8 +31,17 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, int first) {
             break;
         }
         if (value("--root", o.root) || value("--log-level", o.log_level) ||
-            value("--route", o.routes))
+            value("--route", o.routes) || value("--executor", o.executor) ||
+            value("--host-rings", o.host_rings))
             continue;
+        if (std::strcmp(argv[i], "--sqpoll") == 0) {
+            o.sqpoll = "on";
+            continue;
+        }
+        if (std::strncmp(argv[i], "--sqpoll=", 9) == 0) {
+            o.sqpoll = argv[i] + 9;
+            continue;
+        }
         std::fprintf(stderr, "toyos: unknown option '%s' (see toyos run --help)\n", argv[i]);
         return std::nullopt;
     }

@@ -11,6 +11,9 @@ struct RunOptions {
     std::string root;  // empty: the current directory
     std::string log_level;
     std::string routes;
+    std::string executor;       // uring | threads
+    std::string host_rings;     // number
+    std::string sqpoll;         // "" off; "on" or idle milliseconds
     std::vector<std::string> program_and_args;
 };
 
