@@ -10,7 +10,7 @@ struct linux_dirent64 {
     int64_t d_off;
     unsigned short d_reclen;
     unsigned char d_type;
-    char d_name[];
+    char d_name[1];  // NUL-terminated; the record is d_reclen bytes long
 };
 
 }  // namespace toyos
