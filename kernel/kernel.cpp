@@ -108,7 +108,7 @@ Kernel::~Kernel() {
         stopping_ = true;
     }
     threads_cv_.notify_all();
-    reaper_.join();
+    if (reaper_.joinable()) reaper_.join();
     for (auto it = shutdown_hooks_.rbegin(); it != shutdown_hooks_.rend(); ++it) (*it)();
     io_uring_.reset();
     async_.reset();
