@@ -9,6 +9,7 @@
 
 #include "cli/demo.h"
 #include "cli/options.h"
+#include "iouring/manager.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"
 #include "toyos/program.h"
@@ -47,7 +48,11 @@ const char* kRunUsage =
     "  --host-rings N    host rings (and reactor threads) for the uring executor\n"
     "                    (default: one per core, at most 4)\n"
     "  --sqpoll[=MS]     host rings in SQPOLL mode sharing one poller; the poller sleeps\n"
-    "                    after MS idle milliseconds (default 1000)\n";
+    "                    after MS idle milliseconds (default 1000)\n"
+    "  --stats-json FILE write the final io_uring statistics (global, per opcode, per\n"
+    "                    ring) to FILE as JSON when PROGRAM ends\n"
+    "  --trace FILE      record every ring operation and write it to FILE as Chrome\n"
+    "                    trace-event JSON (open it in Perfetto or chrome://tracing)\n";
 
 kernel::ProgramCatalog builtin_catalog() {
     kernel::ProgramCatalog catalog;
@@ -70,6 +75,26 @@ int exit_code_of(int wait_status) {
     return 1;
 }
 
+// --stats-json and --trace: written once PROGRAM (and with it every ring it used) has ended.
+bool write_reports(kernel::Kernel& k, const cli::RunOptions& opts) {
+    iouring::IoUringManager& io = k.io_uring();
+    if (!opts.stats_json.empty()) {
+        FILE* f = std::fopen(opts.stats_json.c_str(), "w");
+        const std::string json = io.stats_json();
+        if (f == nullptr || std::fputs(json.c_str(), f) < 0 || std::fputc('\n', f) < 0 ||
+            std::fclose(f) != 0) {
+            std::fprintf(stderr, "toyos: --stats-json %s: %s\n", opts.stats_json.c_str(),
+                         std::strerror(errno));
+            return false;
+        }
+    }
+    if (!opts.trace.empty() && io.trace_log() != nullptr && !io.trace_log()->write(opts.trace)) {
+        std::fprintf(stderr, "toyos: --trace %s: %s\n", opts.trace.c_str(), std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 int cmd_run(int argc, char** argv) {
     if (wants_help(argc, argv, 2)) {
         std::fputs(kRunUsage, stdout);
@@ -81,8 +106,8 @@ int cmd_run(int argc, char** argv) {
         std::fputs(kRunUsage, stderr);
         return 2;
     }
-    if (!kernel::init_logging(kernel::log_level_from_env(
-            opts->log_level.empty() ? "warn" : opts->log_level))) {
+    if (!kernel::init_logging(
+            kernel::log_level_from_env(opts->log_level.empty() ? "warn" : opts->log_level))) {
         std::fprintf(stderr, "toyos: unknown log level '%s'\n", opts->log_level.c_str());
         return 2;
     }
@@ -123,6 +148,7 @@ int cmd_run(int argc, char** argv) {
             config.sqpoll_idle_ms = static_cast<unsigned>(ms);
         }
     }
+    config.trace = !opts->trace.empty();
     auto k = kernel::Kernel::boot(config, builtin_catalog());
     if (k.is_error()) {
         std::fprintf(stderr, "toyos: cannot boot on root '%s': %s\n", config.root.c_str(),
@@ -131,6 +157,7 @@ int cmd_run(int argc, char** argv) {
     }
     const std::string program = opts->program_and_args[0];
     auto status = k.value()->run(program, opts->program_and_args);
+    if (!write_reports(*k.value(), *opts)) return 1;
     if (status.is_error()) {
         std::fprintf(stderr, "toyos: %s: %s\n", program.c_str(),
                      status.error() == ENOEXEC ? "not a toyos program (no toyos_main)"

@@ -32,7 +32,8 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, int first) {
         }
         if (value("--root", o.root) || value("--log-level", o.log_level) ||
             value("--route", o.routes) || value("--executor", o.executor) ||
-            value("--host-rings", o.host_rings))
+            value("--host-rings", o.host_rings) || value("--stats-json", o.stats_json) ||
+            value("--trace", o.trace))
             continue;
         if (std::strcmp(argv[i], "--sqpoll") == 0) {
             o.sqpoll = "on";

@@ -62,6 +62,7 @@ bool HostRingExecutor::supports(const Request& req) const {
             return false;  // kernel-object ops (OPENAT, CLOSE, LSEEK) run on the thread pool
     }
     if (!features_.ops[req.opcode]) return false;
+    if (req.host_fd < 0) return false;  // a kernel object (/proc): read by the thread pool
     // A toy O_NONBLOCK file must see -EAGAIN; the host ring would wait instead.
     if (req.file && req.file->nonblocking()) return false;
     return true;

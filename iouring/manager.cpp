@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "iouring/clock.h"
 #include "iouring/ring_file.h"
 #include "kernel/log.h"
 
@@ -14,6 +15,7 @@ using kernel::err;
 using kernel::Result;
 
 IoUringManager::IoUringManager(kernel::Kernel& kernel) : kernel_(kernel) {
+    if (kernel.config().trace) trace_ = std::make_unique<TraceLog>(monotonic_ns());
     threads_ = std::make_unique<ThreadExecutor>(kernel.async());
     executor_ = threads_.get();
     features_ = HostFeatures::probe();
@@ -43,6 +45,9 @@ IoUringManager::IoUringManager(kernel::Kernel& kernel) : kernel_(kernel) {
     } else {
         spdlog::info("io_uring: executor=threads");
     }
+    kernel.procfs().add_global("iouring", [this] { return proc_global_text(); });
+    kernel.procfs().add_per_process("iouring",
+                                    [this](kernel::Process& p) { return proc_process_text(p); });
 }
 
 IoUringManager::~IoUringManager() {
@@ -68,9 +73,14 @@ void IoUringManager::add_ring(SyscallCompletionRing* ring) {
 }
 
 void IoUringManager::remove_ring(SyscallCompletionRing* ring) {
+    if (trace_) trace_->absorb(ring->owner_pid(), ring->owner().name(), ring->take_trace());
     std::lock_guard lock(mutex_);
     if (rings_.erase(ring) == 0) return;
     const RingStats& s = ring->stats();
+    if (retired_rings_.size() < kMaxRetiredRings)
+        retired_rings_.push_back(RetiredRing{ring->owner_pid(), ring->id(), s.enters.load(),
+                                             s.submitted.load(), s.completed.load(),
+                                             s.overflowed.load(), s.cancelled.load()});
     retired_.total_submissions += s.submitted.load();
     retired_.total_completions += s.completed.load();
     retired_.overflowed += s.overflowed.load();
@@ -80,8 +90,14 @@ void IoUringManager::remove_ring(SyscallCompletionRing* ring) {
     for (size_t i = 0; i < 256; ++i) retired_.op_count[i] += s.op_count[i].load();
 }
 
-std::vector<std::shared_ptr<SyscallCompletionRing>> IoUringManager::rings_of(pid_t) const {
-    return {};  // filled in by the procfs work
+std::vector<std::pair<int, std::shared_ptr<SyscallCompletionRing>>> IoUringManager::rings_of(
+    kernel::Process& proc) const {
+    std::vector<std::pair<int, std::shared_ptr<SyscallCompletionRing>>> out;
+    for (const auto& [fd, file] : proc.fds().snapshot())
+        if (file->kind() == kernel::FileKind::Ring)
+            out.emplace_back(fd, static_cast<const RingFile&>(*file).ring());
+    if (auto kr = kernel_ring(proc.pid())) out.emplace_back(-1, kr->ring);
+    return out;
 }
 
 IoUringStats IoUringManager::stats() const {

@@ -20,6 +20,7 @@
 #include "iouring/ring.h"
 #include "iouring/thread_executor.h"
 #include "iouring/timer_service.h"
+#include "iouring/trace_log.h"
 #include "kernel/kernel.h"
 
 namespace toyos::iouring {
@@ -41,6 +42,17 @@ struct SyscallCompletionEntry {
     CompletionStatus status = CompletionStatus::Success;
     int error = 0;            // errno when status == Error
     std::string message;      // strerror(error)
+};
+
+// A ring that has closed, as the final stats snapshot lists it.
+struct RetiredRing {
+    pid_t pid = 0;
+    int ring = 0;
+    uint64_t enters = 0;
+    uint64_t submitted = 0;
+    uint64_t completed = 0;
+    uint64_t overflowed = 0;
+    uint64_t cancelled = 0;
 };
 
 struct IoUringStats {
@@ -90,7 +102,16 @@ public:
     // Live rings (for stats and procfs).
     void add_ring(SyscallCompletionRing* ring);
     void remove_ring(SyscallCompletionRing* ring);
-    std::vector<std::shared_ptr<SyscallCompletionRing>> rings_of(pid_t pid) const;
+    // The rings of `proc` with their fds (-1: the kernel-side API's ring).
+    std::vector<std::pair<int, std::shared_ptr<SyscallCompletionRing>>> rings_of(
+        kernel::Process& proc) const;
+
+    // /proc/iouring, /proc/<pid>/iouring, and `toyos run --stats-json` (proc_iouring.cpp).
+    std::string proc_global_text() const;
+    std::string proc_process_text(kernel::Process& proc) const;
+    std::string stats_json() const;
+    // With `toyos run --trace`: every operation, written at the end. Null when off.
+    TraceLog* trace_log() const { return trace_.get(); }
     int next_ring_id() { return next_ring_id_.fetch_add(1) + 1; }
 
 private:
@@ -114,6 +135,9 @@ private:
     std::set<SyscallCompletionRing*> rings_;
     std::unordered_map<pid_t, std::shared_ptr<KernelRing>> kernel_rings_;
     std::atomic<int> next_ring_id_{0};
+    std::unique_ptr<TraceLog> trace_;
+    static constexpr size_t kMaxRetiredRings = 65536;
+    std::vector<RetiredRing> retired_rings_;  // for the final stats snapshot
     // Totals of rings that are gone, folded in when each ring shuts down.
     IoUringStats retired_;
 };

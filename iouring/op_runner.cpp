@@ -20,7 +20,23 @@ int64_t sys(long r) { return r < 0 ? -errno : r; }
 // Reads at the file position when the SQE's offset is -1 (IORING_FEAT_RW_CUR_POS), else at
 // the offset; sockets and pipes have no position either way. Host sockets are non-blocking,
 // so an attempt on one returns -EAGAIN rather than waiting.
+// A kernel object (a /proc file) is read through its File, one iovec at a time.
+int64_t do_kernel_readv(Request& r, const iovec* iov, int cnt) {
+    int64_t total = 0;
+    for (int i = 0; i < cnt; ++i) {
+        auto n = r.off == UINT64_MAX
+                     ? r.file->read(iov[i].iov_base, iov[i].iov_len)
+                     : r.file->pread(iov[i].iov_base, iov[i].iov_len,
+                                     static_cast<off_t>(r.off) + total);
+        if (n.is_error()) return total > 0 ? total : -n.error();
+        total += n.value();
+        if (static_cast<size_t>(n.value()) < iov[i].iov_len) break;
+    }
+    return total;
+}
+
 int64_t do_readv(Request& r, const iovec* iov, int cnt) {
+    if (r.host_fd < 0) return do_kernel_readv(r, iov, cnt);
     const bool stream = r.file->may_block();
     const off_t off = (stream || r.off == UINT64_MAX) ? -1 : static_cast<off_t>(r.off);
     return sys(::preadv2(r.host_fd, iov, cnt, off, static_cast<int>(r.op_flags)));
@@ -34,20 +50,10 @@ int64_t do_writev(Request& r, const iovec* iov, int cnt) {
 
 int64_t do_openat(Request& r) {
     kernel::Process& proc = r.ring->owner();
-    int dir_host_fd = -1;
-    const int dirfd = r.sqe_fd;
-    if (dirfd != AT_FDCWD && !r.path.empty() && r.path[0] != '/') {
-        auto dir = proc.fds().get(dirfd);
-        if (dir.is_error()) return -dir.error();
-        if (dir.value()->kind() != kernel::FileKind::Directory) return -ENOTDIR;
-        dir_host_fd = dir.value()->host_fd();
-    }
-    auto host = proc.kernel().vfs().open(r.path, static_cast<int>(r.op_flags),
-                                         static_cast<mode_t>(r.len), dir_host_fd);
-    if (host.is_error()) return -host.error();
-    kernel::FileRef f = kernel::HostFile::adopt(host.value(), r.path);
-    f->set_nonblocking((r.op_flags & O_NONBLOCK) != 0);
-    auto fd = proc.fds().install(std::move(f));
+    auto f = proc.kernel().open_file(proc, r.sqe_fd, r.path, static_cast<int>(r.op_flags),
+                                     static_cast<mode_t>(r.len));
+    if (f.is_error()) return -f.error();
+    auto fd = proc.fds().install(std::move(f.value()));
     return fd.is_error() ? -fd.error() : fd.value();
 }
 
@@ -155,6 +161,10 @@ int64_t run_operation(Request& r) {
             return removed.is_error() ? -removed.error() : 0;
         }
         case IORING_OP_TOYOS_LSEEK:
+            if (r.host_fd < 0) {
+                auto pos = r.file->lseek(static_cast<off_t>(r.off), static_cast<int>(r.len));
+                return pos.is_error() ? -pos.error() : pos.value();
+            }
             return sys(::lseek(r.host_fd, static_cast<off_t>(r.off), static_cast<int>(r.len)));
         default:
             return -EINVAL;

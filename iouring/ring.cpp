@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "iouring/clock.h"
 #include "iouring/manager.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"
@@ -29,12 +30,6 @@ uint32_t roundup_pow2(uint32_t v) {
     uint32_t p = 1;
     while (p < v) p <<= 1;
     return p;
-}
-
-uint64_t now_ns() {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
 }
 
 }  // namespace
@@ -75,7 +70,20 @@ Result<std::shared_ptr<SyscallCompletionRing>> SyscallCompletionRing::create(
 
 SyscallCompletionRing::SyscallCompletionRing(IoUringManager& manager, kernel::Process& owner,
                                              RingMemory mem, uint32_t flags, int id)
-    : manager_(manager), owner_(owner), mem_(std::move(mem)), setup_flags_(flags), id_(id) {}
+    : manager_(manager),
+      owner_(owner),
+      mem_(std::move(mem)),
+      setup_flags_(flags),
+      id_(id),
+      owner_pid_(owner.pid()),
+      tracing_(manager.trace_log() != nullptr) {
+    if (tracing_) trace_.reserve(1024);
+}
+
+std::vector<TraceEvent> SyscallCompletionRing::take_trace() {
+    std::lock_guard lock(mutex_);
+    return std::move(trace_);
+}
 
 SyscallCompletionRing::~SyscallCompletionRing() { shutdown(); }
 
@@ -134,7 +142,7 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     uint32_t consumed = 0;
     uint32_t accepted = 0;
     const bool submit_all = setup_flags_ & IORING_SETUP_SUBMIT_ALL;
-    const uint64_t t0 = now_ns();
+    const uint64_t t0 = monotonic_ns();
 
     auto end_chain = [&] {
         if (chain_head != nullptr) queue_chain(chain_head, to_issue);
@@ -302,7 +310,13 @@ int SyscallCompletionRing::resolve_file(Request* req) {
                  : owner_.fds().get(req->sqe_fd);
     if (f.is_error()) return -f.error();
     if (f.value()->kind() == kernel::FileKind::Ring) return -EINVAL;
-    if (f.value()->host_fd() < 0) return -EINVAL;  // kernel objects have no host I/O
+    if (f.value()->host_fd() < 0) {
+        // Kernel objects have no host I/O; /proc files can still be read on the ring.
+        const bool proc_read = f.value()->kind() == kernel::FileKind::Proc &&
+                               (req->opcode == IORING_OP_READ || req->opcode == IORING_OP_READV ||
+                                req->opcode == IORING_OP_TOYOS_LSEEK);
+        if (!proc_read) return -EINVAL;
+    }
     switch (req->opcode) {
         case IORING_OP_SEND:
         case IORING_OP_RECV:

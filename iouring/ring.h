@@ -20,6 +20,7 @@
 #include "iouring/request.h"
 #include "iouring/ring_memory.h"
 #include "iouring/ring_stats.h"
+#include "iouring/trace_log.h"
 #include "kernel/process.h"
 
 namespace toyos::iouring {
@@ -76,6 +77,12 @@ public:
     size_t overflow_backlog() const;
     uint32_t inflight() const;
 
+    // Linux's fdinfo keys and the ring's counters, as /proc/<pid>/iouring shows them.
+    std::string fdinfo(int fd) const;
+    // The trace events recorded so far (with --trace), handed over once.
+    std::vector<TraceEvent> take_trace();
+    pid_t owner_pid() const { return owner_pid_; }
+
     // For the kernel-side API: runs `fn` on every CQE that is ready and consumes it.
     template <class Fn>
     uint32_t drain_cqes(Fn fn, uint32_t max);
@@ -115,6 +122,8 @@ private:
     RingMemory mem_;
     const uint32_t setup_flags_;
     const int id_;
+    const pid_t owner_pid_;
+    const bool tracing_;
     Registrations regs_;
     RingStats stats_;
 
@@ -134,6 +143,7 @@ private:
     uint64_t completions_for_timeouts_ = 0;
     Request* active_ = nullptr;  // live requests (for cancel and shutdown)
     bool closing_ = false;
+    std::vector<TraceEvent> trace_;  // with --trace: every completed operation
     std::vector<std::unique_ptr<Request[]>> slabs_;
     Request* free_ = nullptr;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "iouring/clock.h"
 #include "iouring/manager.h"
 #include "iouring/ring.h"
 
@@ -36,6 +37,14 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     if (skip) RingStats::bump(stats_.cqes_skipped);
     else post_cqe_locked(req->user_data, res, cflags);
     RingStats::bump(stats_.completed);
+    if (RingStats::sampled(req->seq) || tracing_) {
+        const uint64_t now = monotonic_ns();
+        if (RingStats::sampled(req->seq))
+            stats_.record_latency(req->opcode, now - req->submit_ns);
+        if (tracing_)
+            trace_.push_back(TraceEvent{req->submit_ns, now, req->seq, req->user_data, res, id_,
+                                        owner_pid_, req->opcode});
+    }
     if (res == -ECANCELED) RingStats::bump(stats_.cancelled);
     else if (res < 0) RingStats::bump(stats_.failed);
 

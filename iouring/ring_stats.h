@@ -6,10 +6,23 @@
 #include <atomic>
 #include <cstdint>
 
+#include "iouring/latency_histogram.h"
+
 namespace toyos::iouring {
 
 struct RingStats {
     static constexpr int kBatchBuckets = 9;  // 1, 2-3, 4-7, ..., 128-255, >= 256
+    // One completion in this many has its latency recorded (submit to completion); the
+    // first of each ring is always one of them.
+    static constexpr uint64_t kLatencySampleEvery = 16;
+    static bool sampled(uint64_t seq) { return (seq & (kLatencySampleEvery - 1)) == 1; }
+
+    RingStats() = default;
+    ~RingStats() {
+        for (auto& h : latency) delete h.load(std::memory_order_relaxed);
+    }
+    RingStats(const RingStats&) = delete;
+    RingStats& operator=(const RingStats&) = delete;
 
     std::atomic<uint64_t> enters{0};
     std::atomic<uint64_t> submitted{0};   // accepted SQEs (each got a sequence number)
@@ -23,6 +36,20 @@ struct RingStats {
     std::atomic<uint64_t> ebusy{0};         // enters refused by backpressure
     std::array<std::atomic<uint64_t>, 256> op_count{};
     std::array<std::atomic<uint64_t>, kBatchBuckets> batch_hist{};
+    // Per opcode, created at its first sample (so a ring pays only for the opcodes it uses).
+    std::array<std::atomic<LatencyHistogram*>, 256> latency{};
+
+    void record_latency(uint8_t opcode, uint64_t ns) {
+        LatencyHistogram* h = latency[opcode].load(std::memory_order_acquire);
+        if (h == nullptr) {
+            auto* fresh = new LatencyHistogram();
+            if (latency[opcode].compare_exchange_strong(h, fresh, std::memory_order_acq_rel))
+                h = fresh;
+            else
+                delete fresh;  // another thread won; `h` now holds its histogram
+        }
+        h->record(ns);
+    }
 
     static int batch_bucket(uint32_t n) {
         int b = 0;

@@ -79,6 +79,8 @@ Result<std::unique_ptr<Kernel>> Kernel::boot(KernelConfig config, ProgramCatalog
         return err(vfs.error());
     }
     k->vfs_ = std::move(vfs).value();
+    k->procfs_ = std::make_unique<ProcFs>(*k);
+    add_kernel_proc_files(*k);
     register_all_syscalls(k->syscalls_);
     k->async_ = std::make_unique<AsyncSyscallExecutor>(k->config_.async_workers);
     k->io_uring_ = std::make_unique<iouring::IoUringManager>(*k);
@@ -112,6 +114,35 @@ Kernel::~Kernel() {
     for (auto it = shutdown_hooks_.rbegin(); it != shutdown_hooks_.rend(); ++it) (*it)();
     io_uring_.reset();
     async_.reset();
+}
+
+Result<FileRef> Kernel::open_file(Process& proc, int dirfd, const std::string& path, int flags,
+                                  mode_t mode) {
+    const bool relative = !path.empty() && path[0] != '/';
+    int dir_host_fd = -1;
+    if (dirfd != AT_FDCWD && relative) {
+        FileRef dir = TOYOS_TRY(proc.fds().get(dirfd));
+        if (dir->kind() != FileKind::Directory || dir->host_fd() < 0) return err(ENOTDIR);
+        dir_host_fd = dir->host_fd();
+    }
+    std::string vfs_path = path;
+    if (dir_host_fd < 0) {
+        if (auto comps = ProcFs::components(path)) {
+            FileRef f = TOYOS_TRY(procfs_->open(proc, *comps, flags));
+            return f;
+        }
+        if (auto rest = ProcFs::path_after_leaving(path)) vfs_path = *rest;
+    }
+    const int host_fd = TOYOS_TRY(vfs_->open(vfs_path, flags, mode, dir_host_fd));
+    FileRef f = HostFile::adopt(host_fd, path);
+    f->set_nonblocking((flags & O_NONBLOCK) != 0);
+    return f;
+}
+
+Result<void> Kernel::stat_path(Process& proc, const std::string& path, struct stat* st) {
+    if (auto comps = ProcFs::components(path)) return procfs_->stat(proc, *comps, st);
+    if (auto rest = ProcFs::path_after_leaving(path)) return vfs_->stat(*rest, st);
+    return vfs_->stat(path, st);
 }
 
 Result<pid_t> Kernel::spawn(Process* parent, const std::string& program,

@@ -11,6 +11,7 @@
 
 #include "kernel/async_executor.h"
 #include "kernel/process_table.h"
+#include "kernel/procfs.h"
 #include "kernel/program_catalog.h"
 #include "kernel/vfs.h"
 #include "syscalls/registry.h"
@@ -34,6 +35,7 @@ struct KernelConfig {
     bool sqpoll = false;      // host rings in SQPOLL mode
     unsigned sqpoll_idle_ms = 1000;
     int sqpoll_cpu = -1;
+    bool trace = false;  // record every ring operation (toyos run --trace FILE)
 };
 
 // Parses "read=ring,write=async,..." into `routes`; an error message on failure.
@@ -63,6 +65,13 @@ public:
 
     const KernelConfig& config() const { return config_; }
     Vfs& vfs() { return *vfs_; }
+    ProcFs& procfs() { return *procfs_; }
+
+    // openat(2) for `proc`, the one path every open takes (syscalls and OPENAT SQEs): /proc
+    // goes to ProcFs, everything else to the sandbox VFS. `dirfd` is a toy fd or AT_FDCWD.
+    Result<FileRef> open_file(Process& proc, int dirfd, const std::string& path, int flags,
+                              mode_t mode);
+    Result<void> stat_path(Process& proc, const std::string& path, struct stat* st);
     ProcessTable& processes() { return processes_; }
     const SyscallHandlerRegistry& syscalls() const { return syscalls_; }
     AsyncSyscallExecutor& async() { return *async_; }
@@ -86,6 +95,7 @@ private:
     KernelConfig config_;
     ProgramCatalog catalog_;
     std::unique_ptr<Vfs> vfs_;
+    std::unique_ptr<ProcFs> procfs_;
     SyscallHandlerRegistry syscalls_;
     std::unique_ptr<AsyncSyscallExecutor> async_;
     std::unique_ptr<iouring::IoUringManager> io_uring_;

@@ -4,6 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   liburing-dev libboost-dev libspdlog-dev libgtest-dev libgmock-dev
+  nlohmann-json3-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -12,15 +12,7 @@ namespace {
 
 SysResult open_common(SyscallContext& c, int dirfd, const std::string& path, int flags,
                       mode_t mode) {
-    int dir_host_fd = -1;
-    if (dirfd != AT_FDCWD && !path.empty() && path[0] != '/') {
-        FileRef dir = TOYOS_TRY(c.proc.fds().get(dirfd));
-        if (dir->kind() != FileKind::Directory) return err(ENOTDIR);
-        dir_host_fd = dir->host_fd();
-    }
-    const int host_fd = TOYOS_TRY(c.kernel.vfs().open(path, flags, mode, dir_host_fd));
-    FileRef f = HostFile::adopt(host_fd, path);
-    f->set_nonblocking((flags & O_NONBLOCK) != 0);
+    FileRef f = TOYOS_TRY(c.kernel.open_file(c.proc, dirfd, path, flags, mode));
     return TOYOS_TRY(c.proc.fds().install(std::move(f)));
 }
 

@@ -11,66 +11,11 @@
 #include <sstream>
 #include <string>
 
+#include "sandbox.h"
+
 namespace {
 
-namespace fs = std::filesystem;
-
-struct Result {
-    int status = -1;  // exit code
-    std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-class Sandbox : public ::testing::Test {
-  protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/toyos-it-XXXXXX";
-        dir_ = ::mkdtemp(tmpl);
-        root_ = dir_ + "/root";
-        fs::create_directories(root_);
-        write("hello.txt", "hello, sandbox\n");
-        // A secret next to the sandbox, and one under /tmp: neither may ever be read.
-        std::ofstream(dir_ + "/x") << "SECRET-OUTSIDE\n";
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-
-    void write(const std::string& rel, const std::string& s) const {
-        std::ofstream(root_ + "/" + rel) << s;
-    }
-    // Runs `toyos ARGS` (shell words) with stdout and stderr captured.
-    Result toyos(const std::string& args) const {
-        const std::string out = dir_ + "/stdout", err = dir_ + "/stderr";
-        const std::string cmd = std::string("cd ") + dir_ + " && " + TOYOS_BINARY + " " + args +
-                                " >" + out + " 2>" + err + " </dev/null";
-        const int st = std::system(cmd.c_str());
-        Result r;
-        r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        r.out = slurp(out);
-        r.err = slurp(err);
-        return r;
-    }
-    Result run(const std::string& args) const { return toyos("run --root " + root_ + " " + args); }
-
-    std::string dir_, root_;
-};
-
-int free_port() {
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(s);
-    return ntohs(a.sin_port);
-}
+using namespace toyos_it;
 
 TEST_F(Sandbox, CatPrintsAFile) {
     Result r = run("cat /hello.txt");

@@ -1,0 +1,108 @@
+// The io_uring subsystem's view in /proc and in the final stats snapshot. Figures are summed
+// from the rings' own counters when read (no global counter on the hot path). docs/proc.md.
+#include <cinttypes>
+#include <sstream>
+
+#include "iouring/manager.h"
+#include "iouring/request.h"
+
+namespace toyos::iouring {
+namespace {
+
+const char* yes_no(bool b) {
+    return b ? "yes" : "no";
+}
+
+}  // namespace
+
+std::string IoUringManager::proc_global_text() const {
+    const IoUringStats st = stats();
+    HostExecutorStats hs;
+    if (host_) hs = host_->stats();
+    std::ostringstream out;
+    out << "ActiveRings:\t" << st.active_rings << "\n"
+        << "TotalSubmissions:\t" << st.total_submissions << "\n"
+        << "TotalCompletions:\t" << st.total_completions << "\n"
+        << "Pending:\t" << st.pending << "\n"
+        << "Overflowed:\t" << st.overflowed << "\n"
+        << "Cancelled:\t" << st.cancelled << "\n"
+        << "CqesPosted:\t" << st.cqes_posted << "\n"
+        << "ToyEnters:\t" << st.enters << "\n"
+        << "HostEnters:\t" << hs.host_enters << "\n"
+        << "HostSqes:\t" << hs.host_sqes << "\n"
+        << "HostCqes:\t" << hs.host_cqes << "\n"
+        << "HostFixedBufferOps:\t" << hs.fixed_buffer_ops << "\n"
+        << "HostFixedFileOps:\t" << hs.fixed_file_ops << "\n"
+        << "HostRings:\t" << hs.rings << "\n"
+        << "HostThreads:\t" << hs.threads << "\n"
+        << "Executor:\t" << executor_->name() << "\n"
+        << "HostSqpoll:\t" << yes_no(host_ && host_->config().sqpoll) << "\n"
+        << "FeatureSqpoll:\t" << yes_no(features_.sqpoll) << "\n"
+        << "FeatureIopoll:\t" << yes_no(features_.iopoll) << "\n"
+        << "FeaturePassthrough:\t" << yes_no(features_.passthrough) << "\n"
+        << "FeatureFixedBuffers:\t" << yes_no(features_.sparse_buffers) << "\n"
+        << "FeatureFixedFiles:\t" << yes_no(features_.sparse_files) << "\n"
+        << "FeatureSingleIssuer:\t" << yes_no(features_.single_issuer) << "\n"
+        << "FeatureDeferTaskrun:\t" << yes_no(features_.defer_taskrun) << "\n"
+        << "FeatureCoopTaskrun:\t" << yes_no(features_.coop_taskrun) << "\n";
+    // Every opcode toyos knows, always listed, so the keys stay put.
+    for (int op = 0; op < 256; ++op)
+        if (const char* name = opcode_name(static_cast<uint8_t>(op)))
+            out << "Op." << name << ":\t" << st.op_count[op] << "\n";
+    return out.str();
+}
+
+std::string IoUringManager::proc_process_text(kernel::Process& proc) const {
+    std::string out;
+    for (const auto& [fd, ring] : rings_of(proc)) {
+        if (!out.empty()) out += "\n";
+        out += ring->fdinfo(fd);
+    }
+    return out;
+}
+
+std::string IoUringManager::stats_json() const {
+    const IoUringStats st = stats();
+    HostExecutorStats hs;
+    if (host_) hs = host_->stats();
+    std::ostringstream out;
+    out << "{\"active_rings\":" << st.active_rings
+        << ",\"total_submissions\":" << st.total_submissions
+        << ",\"total_completions\":" << st.total_completions << ",\"pending\":" << st.pending
+        << ",\"overflowed\":" << st.overflowed << ",\"cancelled\":" << st.cancelled
+        << ",\"cqes_posted\":" << st.cqes_posted << ",\"toy_enters\":" << st.enters
+        << ",\"host_enters\":" << hs.host_enters << ",\"host_sqes\":" << hs.host_sqes
+        << ",\"host_cqes\":" << hs.host_cqes << ",\"host_rings\":" << hs.rings << ",\"executor\":\""
+        << executor_->name() << "\",\"ops\":{";
+    bool first = true;
+    for (int op = 0; op < 256; ++op) {
+        const char* name = opcode_name(static_cast<uint8_t>(op));
+        if (name == nullptr || st.op_count[op] == 0) continue;
+        out << (first ? "" : ",") << "\"" << name << "\":" << st.op_count[op];
+        first = false;
+    }
+    out << "},\"rings\":[";
+    std::lock_guard lock(mutex_);
+    first = true;
+    auto ring_json = [&](pid_t pid, int id, bool live, uint64_t enters, uint64_t sub, uint64_t comp,
+                         uint64_t ovf, uint64_t canc) {
+        out << (first ? "" : ",") << "{\"pid\":" << pid << ",\"ring\":" << id
+            << ",\"live\":" << (live ? "true" : "false") << ",\"enters\":" << enters
+            << ",\"submitted\":" << sub << ",\"completed\":" << comp
+            << ",\"pending\":" << sub - comp << ",\"overflowed\":" << ovf
+            << ",\"cancelled\":" << canc << "}";
+        first = false;
+    };
+    for (const RetiredRing& r : retired_rings_)
+        ring_json(r.pid, r.ring, false, r.enters, r.submitted, r.completed, r.overflowed,
+                  r.cancelled);
+    for (const SyscallCompletionRing* r : rings_) {
+        const RingStats& s = r->stats();
+        ring_json(r->owner_pid(), r->id(), true, s.enters.load(), s.submitted.load(),
+                  s.completed.load(), s.overflowed.load(), s.cancelled.load());
+    }
+    out << "]}";
+    return out.str();
+}
+
+}  // namespace toyos::iouring
