@@ -18,6 +18,7 @@
 #include "iouring/host_features.h"
 #include "iouring/host_ring_executor.h"
 #include "iouring/ring.h"
+#include "iouring/sq_poller.h"
 #include "iouring/thread_executor.h"
 #include "iouring/timer_service.h"
 #include "iouring/trace_log.h"
@@ -81,6 +82,7 @@ public:
     const HostRingExecutor* host_executor() const { return host_.get(); }
     ThreadExecutor& thread_executor() { return *threads_; }
     TimerService& timers() { return timers_; }
+    SqPoller& sq_poller() { return sq_poller_; }
 
     // io_uring_setup for `proc`: creates a ring and installs its fd.
     kernel::Result<int> setup(kernel::Process& proc, uint32_t entries, io_uring_params& params);
@@ -126,6 +128,7 @@ private:
 
     kernel::Kernel& kernel_;
     TimerService timers_;
+    SqPoller sq_poller_;  // declared after timers_: stops before them
     HostFeatures features_;
     std::unique_ptr<ThreadExecutor> threads_;
     std::unique_ptr<HostRingExecutor> host_;

@@ -17,14 +17,13 @@ using kernel::Result;
 
 namespace {
 
-constexpr uint32_t kSupportedSetupFlags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |
-                                          IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
-                                          IORING_SETUP_TASKRUN_FLAG |
-                                          IORING_SETUP_SINGLE_ISSUER;
+constexpr uint32_t kSupportedSetupFlags =
+    IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
+    IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SQPOLL;
 constexpr uint32_t kFeatures = IORING_FEAT_SINGLE_MMAP | IORING_FEAT_NODROP |
                                IORING_FEAT_SUBMIT_STABLE | IORING_FEAT_RW_CUR_POS |
-                               IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG |
-                               IORING_FEAT_CQE_SKIP | IORING_FEAT_LINKED_FILE;
+                               IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG | IORING_FEAT_CQE_SKIP |
+                               IORING_FEAT_LINKED_FILE | IORING_FEAT_SQPOLL_NONFIXED;
 
 uint32_t roundup_pow2(uint32_t v) {
     uint32_t p = 1;
@@ -58,13 +57,15 @@ Result<std::shared_ptr<SyscallCompletionRing>> SyscallCompletionRing::create(
         if (cq < sq) return err(EINVAL);
     }
     RingMemory mem = TOYOS_TRY(RingMemory::create(sq, cq, false, false));
-    std::shared_ptr<SyscallCompletionRing> ring(new SyscallCompletionRing(
-        manager, owner, std::move(mem), p.flags, manager.next_ring_id()));
+    std::shared_ptr<SyscallCompletionRing> ring(
+        new SyscallCompletionRing(manager, owner, std::move(mem), p.flags, manager.next_ring_id()));
     p.sq_entries = sq;
     p.cq_entries = cq;
     p.features = kFeatures;
     ring->mem_.fill_offsets(&p.sq_off, &p.cq_off);
     manager.add_ring(ring.get());
+    if (p.flags & IORING_SETUP_SQPOLL)
+        manager.sq_poller().add(ring.get(), p.sq_thread_idle != 0 ? p.sq_thread_idle : 1000);
     return ring;
 }
 
@@ -85,7 +86,9 @@ std::vector<TraceEvent> SyscallCompletionRing::take_trace() {
     return std::move(trace_);
 }
 
-SyscallCompletionRing::~SyscallCompletionRing() { shutdown(); }
+SyscallCompletionRing::~SyscallCompletionRing() {
+    shutdown();
+}
 
 uint64_t SyscallCompletionRing::next_seq() const {
     std::lock_guard lock(mutex_);
@@ -107,11 +110,25 @@ Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_s
                                           int64_t timeout_ns) {
     RingStats::bump(stats_.enters);
     uint32_t submitted = 0;
-    if (to_submit > 0) {
+    if (setup_flags_ & IORING_SETUP_SQPOLL) {
+        // The poller consumes the SQ; enter only wakes it (and waits, below). Like Linux,
+        // report to_submit as submitted.
+        if (flags & IORING_ENTER_SQ_WAKEUP) manager_.sq_poller().wake(this);
+        if (flags & IORING_ENTER_SQ_WAIT) {
+            while (mem_.sq_tail().load(std::memory_order_acquire) -
+                       mem_.sq_head().load(std::memory_order_acquire) >=
+                   mem_.sq_entries()) {
+                if (!caller.sleep_interruptible(std::chrono::microseconds(50))) return err(EINTR);
+            }
+        }
+        submitted = to_submit;
+    } else if (to_submit > 0) {
         std::lock_guard sl(submit_mutex_);
         if (setup_flags_ & IORING_SETUP_SINGLE_ISSUER) {
-            if (single_issuer_ == 0) single_issuer_ = caller.pid();
-            else if (single_issuer_ != caller.pid()) return err(EEXIST);
+            if (single_issuer_ == 0)
+                single_issuer_ = caller.pid();
+            else if (single_issuer_ != caller.pid())
+                return err(EEXIST);
         }
         {
             // IORING_FEAT_NODROP backpressure: no new work while the backlog cannot drain.
@@ -214,8 +231,7 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     end_chain();  // an unterminated chain at the end of a submission is issued as it is
     cached_sq_head_ = head;
     mem_.sq_head().store(head, std::memory_order_release);
-    if (accepted > 0)
-        RingStats::bump(stats_.batch_hist[RingStats::batch_bucket(accepted)]);
+    if (accepted > 0) RingStats::bump(stats_.batch_hist[RingStats::batch_bucket(accepted)]);
     after_unlock(to_issue);
     return consumed;
 }
@@ -263,9 +279,9 @@ void SyscallCompletionRing::after_unlock(IssueList& to_issue) {
 void SyscallCompletionRing::issue(Request* req) {
     if (req->link_timeout != nullptr) {
         Request* lt = req->link_timeout;
-        manager_.timers().arm(lt, std::chrono::steady_clock::now() +
-                                      std::chrono::nanoseconds(lt->timeout_ns),
-                              &SyscallCompletionRing::on_link_timeout_fired);
+        manager_.timers().arm(
+            lt, std::chrono::steady_clock::now() + std::chrono::nanoseconds(lt->timeout_ns),
+            &SyscallCompletionRing::on_link_timeout_fired);
     }
     switch (req->opcode) {
         case IORING_OP_NOP:
@@ -352,10 +368,9 @@ void SyscallCompletionRing::issue_ring_op(Request* req) {
             count_timeouts_.push_back(req);
         }
     }
-    manager_.timers().arm(req,
-                          std::chrono::steady_clock::now() +
-                              std::chrono::nanoseconds(req->timeout_ns),
-                          &SyscallCompletionRing::on_timeout_fired);
+    manager_.timers().arm(
+        req, std::chrono::steady_clock::now() + std::chrono::nanoseconds(req->timeout_ns),
+        &SyscallCompletionRing::on_timeout_fired);
 }
 
 int SyscallCompletionRing::async_cancel(Request* req) {
@@ -372,12 +387,14 @@ int SyscallCompletionRing::async_cancel(Request* req) {
         for (Request* r = active_; r != nullptr; r = r->active_next) {
             if (r == req || !r->issued || r->opcode == IORING_OP_LINK_TIMEOUT) continue;
             bool match;
-            if (f & IORING_ASYNC_CANCEL_ANY) match = true;
+            if (f & IORING_ASYNC_CANCEL_ANY)
+                match = true;
             else if (f & IORING_ASYNC_CANCEL_FD)
                 match = r->sqe_fd == static_cast<int32_t>(req->sqe_fd) &&
                         ((r->sqe_flags & IOSQE_FIXED_FILE) != 0) ==
                             ((f & IORING_ASYNC_CANCEL_FD_FIXED) != 0);
-            else match = r->user_data == req->cancel_key;
+            else
+                match = r->user_data == req->cancel_key;
             if (!match) continue;
             if (r->opcode == IORING_OP_TIMEOUT) {
                 if (r->try_claim()) {
@@ -395,8 +412,7 @@ int SyscallCompletionRing::async_cancel(Request* req) {
             IssueList none;
             for (Request* r = active_; r != nullptr;) {
                 Request* next = r->active_next;
-                if (r->opcode == IORING_OP_TIMEOUT && r->claimed.load() && r->issued &&
-                    r != req) {
+                if (r->opcode == IORING_OP_TIMEOUT && r->claimed.load() && r->issued && r != req) {
                     count_timeouts_.erase(
                         std::remove(count_timeouts_.begin(), count_timeouts_.end(), r),
                         count_timeouts_.end());
@@ -415,14 +431,37 @@ int SyscallCompletionRing::async_cancel(Request* req) {
         }
         if (m.r->seq != m.seq || m.r->executor == nullptr) continue;  // completed meanwhile
         const int r = m.r->executor->cancel(m.r);
-        if (r == 0) ++count;
-        else if (!all) result = r;
+        if (r == 0)
+            ++count;
+        else if (!all)
+            result = r;
     }
     if (all) return count;
     return count > 0 ? 0 : (result != 0 ? result : -ENOENT);
 }
 
+uint32_t SyscallCompletionRing::sqpoll_submit() {
+    std::lock_guard sl(submit_mutex_);
+    const uint32_t avail = mem_.sq_tail().load(std::memory_order_acquire) - cached_sq_head_;
+    if (avail == 0) return 0;
+    {
+        std::lock_guard lock(mutex_);
+        if (closing_) return 0;
+        if (!overflow_.empty() && !flush_overflow_locked()) return 0;  // NODROP backpressure
+    }
+    return submit_sqes(avail);
+}
+
+void SyscallCompletionRing::set_sq_need_wakeup(bool on) {
+    if (on)
+        mem_.sq_flags().fetch_or(IORING_SQ_NEED_WAKEUP, std::memory_order_release);
+    else
+        mem_.sq_flags().fetch_and(~uint32_t{IORING_SQ_NEED_WAKEUP}, std::memory_order_release);
+}
+
 void SyscallCompletionRing::shutdown() {
+    // The SQ poller stops touching this ring before anything else goes.
+    if (setup_flags_ & IORING_SETUP_SQPOLL) manager_.sq_poller().remove(this);
     std::vector<std::pair<Request*, uint64_t>> issued;
     {
         std::lock_guard lock(mutex_);
@@ -503,8 +542,10 @@ Request* SyscallCompletionRing::alloc_request() {
 
 // Called with mutex_ held.
 void SyscallCompletionRing::free_request(Request* r) {
-    if (r->active_prev != nullptr) r->active_prev->active_next = r->active_next;
-    else active_ = r->active_next;
+    if (r->active_prev != nullptr)
+        r->active_prev->active_next = r->active_next;
+    else
+        active_ = r->active_next;
     if (r->active_next != nullptr) r->active_next->active_prev = r->active_prev;
     r->reset();
     r->free_next = free_;

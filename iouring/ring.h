@@ -57,6 +57,11 @@ public:
     // appears). EINTR if `caller` is killed, ETIME on timeout.
     kernel::Result<void> wait_cqes(kernel::Process& caller, uint32_t min, int64_t timeout_ns);
 
+    // IORING_SETUP_SQPOLL: the poller thread consumes what userland published (returns how
+    // many SQEs it took; 0 also while overflow backpressure holds), and flags its sleep.
+    uint32_t sqpoll_submit();
+    void set_sq_need_wakeup(bool on);
+
     // Executors report a request's result here, exactly once.
     void complete(Request* req, int32_t res, uint32_t cflags = 0);
     // RECVMSG: copy the updated msghdr fields back to the process.

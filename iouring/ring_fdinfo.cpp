@@ -5,6 +5,7 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "iouring/manager.h"
 #include "iouring/ring.h"
 
 namespace toyos::iouring {
@@ -55,7 +56,8 @@ std::string SyscallCompletionRing::fdinfo(int fd) const {
     line(out, "CachedCqTail:\t%u\n", cq_tail);  // toyos publishes every CQE at once
     line(out, "SQEs:\t%u\n", sq_tail - cached_sq_head);
     line(out, "CQEs:\t%u\n", cq_tail - cq_head);
-    line(out, "SqThread:\t%d\n", -1);
+    const bool sqpoll = setup_flags_ & IORING_SETUP_SQPOLL;
+    line(out, "SqThread:\t%d\n", sqpoll ? manager_.sq_poller().thread_id() : -1);
     line(out, "SqThreadCpu:\t%d\n", -1);
     line(out, "UserFiles:\t%u\n", regs_.file_count());
     line(out, "UserBufs:\t%u\n", regs_.buffer_count());

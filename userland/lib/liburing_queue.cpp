@@ -17,6 +17,17 @@ unsigned flush_sq(io_uring* ring) {
 int submit(io_uring* ring, unsigned wait_nr) {
     const unsigned submitted = flush_sq(ring);
     unsigned flags = 0;
+    if (ring->flags & IORING_SETUP_SQPOLL) {
+        // The kernel's poller consumes the SQ: enter only to wake it or to wait. The fence
+        // orders our tail store before reading its flag (the poller does the reverse).
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (io_uring_load_acquire(ring->sq.kflags) & IORING_SQ_NEED_WAKEUP)
+            flags |= IORING_ENTER_SQ_WAKEUP;
+        if (wait_nr > 0 || io_uring_cq_has_overflow(ring)) flags |= IORING_ENTER_GETEVENTS;
+        if (flags == 0) return static_cast<int>(submitted);
+        const int r = sys::io_uring_enter(ring->ring_fd, submitted, wait_nr, flags, nullptr, 0);
+        return r < 0 ? r : static_cast<int>(submitted);
+    }
     if (wait_nr > 0 || io_uring_cq_has_overflow(ring)) flags |= IORING_ENTER_GETEVENTS;
     if (submitted == 0 && flags == 0) return 0;
     return sys::io_uring_enter(ring->ring_fd, submitted, wait_nr, flags, nullptr, 0);
@@ -41,11 +52,17 @@ int peek(io_uring* ring, io_uring_cqe** cqe_ptr) {
 
 }  // namespace
 
-int io_uring_submit(io_uring* ring) { return submit(ring, 0); }
+int io_uring_submit(io_uring* ring) {
+    return submit(ring, 0);
+}
 
-int io_uring_submit_and_wait(io_uring* ring, unsigned wait_nr) { return submit(ring, wait_nr); }
+int io_uring_submit_and_wait(io_uring* ring, unsigned wait_nr) {
+    return submit(ring, wait_nr);
+}
 
-int io_uring_peek_cqe(io_uring* ring, io_uring_cqe** cqe_ptr) { return peek(ring, cqe_ptr); }
+int io_uring_peek_cqe(io_uring* ring, io_uring_cqe** cqe_ptr) {
+    return peek(ring, cqe_ptr);
+}
 
 int io_uring_wait_cqe_nr(io_uring* ring, io_uring_cqe** cqe_ptr, unsigned wait_nr) {
     for (;;) {
@@ -64,9 +81,9 @@ int io_uring_wait_cqe_timeout(io_uring* ring, io_uring_cqe** cqe_ptr, __kernel_t
     io_uring_getevents_arg arg{};
     arg.ts = reinterpret_cast<uint64_t>(ts);
     const unsigned pending = flush_sq(ring);
-    const int r = sys::io_uring_enter(ring->ring_fd, pending, 1,
-                                      IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg,
-                                      sizeof(arg));
+    const int r =
+        sys::io_uring_enter(ring->ring_fd, pending, 1,
+                            IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
     if (r < 0) return r;
     const int p = peek(ring, cqe_ptr);
     return p == -EAGAIN ? -ETIME : p;

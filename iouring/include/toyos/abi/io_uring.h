@@ -14,9 +14,11 @@
 //    backlog never drops a completion.
 //  * msg_control (ancillary data) in SENDMSG/RECVMSG is refused with -EINVAL: SCM_RIGHTS
 //    would move host file descriptors past the toy fd table.
-//  * Setup flags toyos does not implement (IOPOLL/SQPOLL until the host executor provides
-//    them, R_DISABLED, ATTACH_WQ, DEFER_TASKRUN) are refused with -EINVAL rather than
-//    accepted and ignored. COOP_TASKRUN and TASKRUN_FLAG are accepted: completions are posted
+//  * IORING_SETUP_SQPOLL rings share one kernel poller thread (as if every one were created
+//    with IORING_SETUP_ATTACH_WQ); sq_thread_idle is honoured per ring (0: 1000 ms).
+//    IORING_SETUP_SQ_AFF is refused: the shared poller cannot be pinned per ring.
+//  * Setup flags toyos does not implement (IOPOLL, SQ_AFF, R_DISABLED, ATTACH_WQ,
+//    DEFER_TASKRUN) are refused with -EINVAL rather than accepted and ignored. COOP_TASKRUN and TASKRUN_FLAG are accepted: completions are posted
 //    by kernel threads, so there is never task work to run and IORING_SQ_TASKRUN stays clear.
 #pragma once
 

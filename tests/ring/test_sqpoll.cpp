@@ -1,0 +1,132 @@
+// IORING_SETUP_SQPOLL toy rings: the kernel's poller consumes the SQ, userland never enters
+// while it is awake, and IORING_SQ_NEED_WAKEUP / IORING_ENTER_SQ_WAKEUP bring it back.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "ring_test_support.h"
+#include "toyos/io.h"
+#include "toyos/liburing.h"
+
+using namespace toyos;
+
+#define T_CHECK(cond)                                                                \
+    do {                                                                             \
+        if (!(cond)) {                                                               \
+            io::printf(2, "check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+            return 1;                                                                \
+        }                                                                            \
+    } while (0)
+
+namespace {
+
+char g_text[1 << 16];
+
+double now_s() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// This ring's `key` in /proc/self/iouring (-1 if absent).
+long ring_counter(int ring_fd, const char* key) {
+    const int fd = sys::open("/proc/self/iouring", O_RDONLY);
+    if (fd < 0) return -1;
+    const ssize_t n = sys::read(fd, g_text, sizeof(g_text) - 1);
+    sys::close(fd);
+    if (n <= 0) return -1;
+    g_text[n] = '\0';
+    char want[32];
+    std::snprintf(want, sizeof(want), "Fd:\t%d\n", ring_fd);
+    const char* block = std::strstr(g_text, want);
+    if (block == nullptr) return -1;
+    char k[64];
+    std::snprintf(k, sizeof(k), "\n%s:\t", key);
+    const char* at = std::strstr(block, k);
+    return at == nullptr ? -1 : std::atol(at + std::strlen(k));
+}
+
+// Reaps `n` CQEs by spinning on the CQ (no enter); each must have res 0. False on timeout.
+bool spin_reap(io_uring* ring, unsigned n) {
+    const double deadline = now_s() + 10;
+    while (n > 0 && now_s() < deadline) {
+        io_uring_cqe* cqe = nullptr;
+        if (io_uring_peek_cqe(ring, &cqe) != 0) continue;
+        if (cqe->res < 0) return false;
+        io_uring_cqe_seen(ring, cqe);
+        --n;
+    }
+    return n == 0;
+}
+
+int prog_sqpoll(int, char**) {
+    // A ring whose poller stays awake for the whole test: no toy enter at all.
+    io_uring busy;
+    io_uring_params p{};
+    p.flags = IORING_SETUP_SQPOLL;
+    p.sq_thread_idle = 10000;
+    T_CHECK(io_uring_queue_init_params(32, &busy, &p) == 0);
+    T_CHECK(p.features & IORING_FEAT_SQPOLL_NONFIXED);
+    const int file = sys::open("/data.txt", O_RDONLY);
+    T_CHECK(file >= 0);
+    static char buf[8][16];
+    for (int round = 0; round < 50; ++round) {
+        for (int i = 0; i < 8; ++i) {
+            io_uring_sqe* sqe = io_uring_get_sqe(&busy);
+            T_CHECK(sqe != nullptr);
+            if (i % 2 == 0)
+                io_uring_prep_nop(sqe);
+            else
+                io_uring_prep_read(sqe, file, buf[i], 5, 0);
+        }
+        T_CHECK(io_uring_submit(&busy) == 8);
+        T_CHECK(spin_reap(&busy, 8));
+    }
+    T_CHECK(std::memcmp(buf[1], "hello", 5) == 0);
+    T_CHECK(ring_counter(busy.ring_fd, "Submitted") == 400);
+    T_CHECK(ring_counter(busy.ring_fd, "Enters") == 0);
+    T_CHECK(ring_counter(busy.ring_fd, "SqThread") > 0);
+
+    // A ring whose poller sleeps after 10 ms idle: NEED_WAKEUP shows, and a submit wakes it.
+    io_uring sleepy;
+    io_uring_params q{};
+    q.flags = IORING_SETUP_SQPOLL;
+    q.sq_thread_idle = 10;
+    T_CHECK(io_uring_queue_init_params(8, &sleepy, &q) == 0);
+    T_CHECK(sys::sleep_ns(300'000'000) == 0);
+    T_CHECK(io_uring_load_acquire(sleepy.sq.kflags) & IORING_SQ_NEED_WAKEUP);
+    io_uring_sqe* sqe = io_uring_get_sqe(&sleepy);
+    io_uring_prep_nop(sqe);
+    io_uring_sqe_set_data64(sqe, 77);
+    T_CHECK(io_uring_submit(&sleepy) == 1);  // enters with IORING_ENTER_SQ_WAKEUP
+    T_CHECK(ring_counter(sleepy.ring_fd, "Enters") == 1);
+    io_uring_cqe* cqe = nullptr;
+    T_CHECK(io_uring_wait_cqe(&sleepy, &cqe) == 0);
+    T_CHECK(cqe->user_data == 77 && cqe->res == 0);
+    io_uring_cqe_seen(&sleepy, cqe);
+
+    // Unsupported: pinning the shared poller per ring.
+    io_uring pinned;
+    io_uring_params r{};
+    r.flags = IORING_SETUP_SQPOLL | IORING_SETUP_SQ_AFF;
+    T_CHECK(io_uring_queue_init_params(8, &pinned, &r) == -EINVAL);
+
+    io_uring_queue_exit(&sleepy);
+    io_uring_queue_exit(&busy);
+    return 0;
+}
+
+int exit_code(int status) {
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+TEST(Ring, SqpollSubmitsWithoutEnterAndWakesUp) {
+    test::TempRoot root;
+    root.write("data.txt", "hello, sqpoll\n");
+    EXPECT_EQ(exit_code(test::run_program(root.path(), "sqpoll", prog_sqpoll)), 0);
+}
