@@ -6,9 +6,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <cxxabi.h>
+#include <cstring>
 #include <sstream>
+#include <typeinfo>
 
 #include "iouring/manager.h"
 #include "kernel/log.h"
@@ -40,10 +41,14 @@ std::string parse_routes(const std::string& spec, const SyscallHandlerRegistry& 
         if (eq == std::string::npos) return "route '" + item + "' is not NAME=PATH";
         const std::string name = item.substr(0, eq), path = item.substr(eq + 1);
         Route r;
-        if (path == "direct") r = Route::Direct;
-        else if (path == "async") r = Route::Async;
-        else if (path == "ring") r = Route::Ring;
-        else return "route path '" + path + "' is not direct, async or ring";
+        if (path == "direct")
+            r = Route::Direct;
+        else if (path == "async")
+            r = Route::Async;
+        else if (path == "ring")
+            r = Route::Ring;
+        else
+            return "route path '" + path + "' is not direct, async or ring";
         auto apply = [&](int nr) { routes[nr] = r; };
         if (name == "all") {
             registry.for_each([&](int nr, const SyscallEntry& e) {
@@ -98,13 +103,12 @@ Kernel::~Kernel() {
         if (p->state() != ProcessState::Zombie) p->kill(9);
     {
         std::unique_lock lock(threads_mutex_);
-        const bool all_joined = threads_cv_.wait_for(lock, std::chrono::seconds(10),
-                                                     [&] { return unjoined_.empty(); });
+        const bool all_joined =
+            threads_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return unjoined_.empty(); });
         if (!all_joined) {
             // A program in a loop that never enters the kernel cannot be stopped: its thread
             // still uses kernel memory, so the only safe way out is to end the host process.
-            spdlog::critical("{} process(es) did not exit after kill; aborting",
-                             unjoined_.size());
+            spdlog::critical("{} process(es) did not exit after kill; aborting", unjoined_.size());
             std::_Exit(70);
         }
         stopping_ = true;
@@ -159,8 +163,8 @@ Result<pid_t> Kernel::spawn(Process* parent, const std::string& program,
         ::close(fd);
         prog = TOYOS_TRY(std::move(loaded));
     }
-    ProcessRef p = TOYOS_TRY(
-        processes_.create(*this, parent ? parent->pid() : 0, basename_of(program)));
+    ProcessRef p =
+        TOYOS_TRY(processes_.create(*this, parent ? parent->pid() : 0, basename_of(program)));
     for (const auto& region : prog.image) p->memory().add(region);
     for (int fd = 0; fd <= 2; ++fd) {
         if (parent != nullptr) {
@@ -190,8 +194,8 @@ Result<void> Kernel::start_thread(const ProcessRef& p, ProgramMain main,
                                   const std::vector<std::string>& argv) {
     auto stack = TOYOS_TRY(
         HostMapping::anonymous(config_.stack_size, PROT_READ | PROT_WRITE, /*guard=*/true));
-    p->memory().add(Region{stack->start(), stack->start() + stack->length(), true,
-                           RegionKind::Stack, stack});
+    p->memory().add(
+        Region{stack->start(), stack->start() + stack->length(), true, RegionKind::Stack, stack});
     p->stack_ = stack;
 
     // argv lives in memory the process owns, like the strings on a Linux process's stack.
@@ -243,8 +247,10 @@ void* Kernel::process_thread_entry(void* arg) {
             int status;
             if (p.exit_requested_.load(std::memory_order_acquire))
                 status = (p.exit_code_ & 0xff) << 8;
-            else if (returned) status = (code & 0xff) << 8;
-            else status = p.kill_signal() & 0x7f;
+            else if (returned)
+                status = (code & 0xff) << 8;
+            else
+                status = p.kill_signal() & 0x7f;
             set_current_process(nullptr);
             p.finish(status);
             Kernel& k = p.kernel();
@@ -260,12 +266,15 @@ void* Kernel::process_thread_entry(void* arg) {
 
     try {
         finisher.code = boot->main(boot->argc, boot->argv);
-    } catch (::abi::__forced_unwind&) {
-        throw;  // exit or kill: let pthread_exit finish unwinding
     } catch (const std::exception& e) {
         spdlog::error("pid {} ({}): uncaught exception: {}", p.pid(), p.name(), e.what());
         finisher.code = 134;
     } catch (...) {
+        // exit or kill: pthread_exit's forced unwind (a foreign exception to C++, so no
+        // type here) must go on. (Catching abi::__forced_unwind& by name would bind a
+        // reference to no object, which UBSan rightly reports.)
+        const std::type_info* type = ::abi::__cxa_current_exception_type();
+        if (type == nullptr || *type == typeid(::abi::__forced_unwind)) throw;
         spdlog::error("pid {} ({}): uncaught exception", p.pid(), p.name());
         finisher.code = 134;
     }
@@ -331,9 +340,12 @@ long Kernel::dispatch(Process& proc, long nr, const SyscallArgs& args) {
                 break;
             }
             auto waited = ticket->wait(&proc);
-            if (waited.is_error()) r = err(waited.error());
-            else if (waited.value() < 0) r = err(static_cast<int>(-waited.value()));
-            else r = waited.value();
+            if (waited.is_error())
+                r = err(waited.error());
+            else if (waited.value() < 0)
+                r = err(static_cast<int>(-waited.value()));
+            else
+                r = waited.value();
             break;
         }
         case Route::Ring:
