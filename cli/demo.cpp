@@ -77,11 +77,21 @@ int run_demo(kernel::ProgramCatalog catalog) {
         "ls -l /backup\n"
         "echo '$ rm /backup/data.bin'\n"
         "rm /backup/data.bin\n"
-        "echo '$ echo-server --count 3 " + port + " & three echo-clients   (ring: ACCEPT/RECV/SEND)'\n"
-        "echo-server --count 3 " + port + " &\n"
-        "echo-client 127.0.0.1 " + port + " first message &\n"
-        "echo-client 127.0.0.1 " + port + " second message &\n"
-        "echo-client 127.0.0.1 " + port + " third message &\n"
+        "echo '$ echo-server --count 3 " +
+        port +
+        " & three echo-clients   (ring: ACCEPT/RECV/SEND)'\n"
+        "echo-server --count 3 " +
+        port +
+        " &\n"
+        "echo-client 127.0.0.1 " +
+        port +
+        " first message &\n"
+        "echo-client 127.0.0.1 " +
+        port +
+        " second message &\n"
+        "echo-client 127.0.0.1 " +
+        port +
+        " third message &\n"
         "wait\n"
         "echo '$ cat /../../etc/hostname   (cannot leave the sandbox)'\n"
         "cat /../../etc/hostname\n"
@@ -131,11 +141,12 @@ int run_demo(kernel::ProgramCatalog catalog) {
                 static_cast<unsigned long long>(st.cancelled));
     if (const auto* host = uring.host_executor()) {
         const auto hs = host->stats();
-        std::printf("host rings: %u  host enters: %llu  host SQEs: %llu  fixed-buffer ops on "
-                    "host: %llu\n",
-                    hs.rings, static_cast<unsigned long long>(hs.host_enters),
-                    static_cast<unsigned long long>(hs.host_sqes),
-                    static_cast<unsigned long long>(hs.fixed_buffer_ops));
+        std::printf(
+            "host rings: %u  host enters: %llu  host SQEs: %llu  fixed-buffer ops on "
+            "host: %llu\n",
+            hs.rings, static_cast<unsigned long long>(hs.host_enters),
+            static_cast<unsigned long long>(hs.host_sqes),
+            static_cast<unsigned long long>(hs.fixed_buffer_ops));
     }
     std::printf("per opcode:");
     for (int op = 0; op < 256; ++op)

@@ -49,6 +49,10 @@ const char* kRunUsage =
     "                    (default: one per core, at most 4)\n"
     "  --sqpoll[=MS]     host rings in SQPOLL mode sharing one poller; the poller sleeps\n"
     "                    after MS idle milliseconds (default 1000)\n"
+    "  --device HOST[=NAME]  expose host device HOST (a block device, or an NVMe generic\n"
+    "                    char device /dev/ngXnY for URING_CMD passthrough) as /dev/NAME\n"
+    "                    (default: its own name); repeatable\n"
+    "  --nvme            expose every NVMe namespace of the host (/dev/nvmeXnY, /dev/ngXnY)\n"
     "  --stats-json FILE write the final io_uring statistics (global, per opcode, per\n"
     "                    ring) to FILE as JSON when PROGRAM ends\n"
     "  --trace FILE      record every ring operation and write it to FILE as Chrome\n"
@@ -149,6 +153,14 @@ int cmd_run(int argc, char** argv) {
         }
     }
     config.trace = !opts->trace.empty();
+    config.nvme = opts->nvme;
+    for (const std::string& d : opts->devices) {
+        const size_t eq = d.find('=');
+        const std::string host = d.substr(0, eq);
+        const std::string name =
+            eq != std::string::npos ? d.substr(eq + 1) : host.substr(host.rfind('/') + 1);
+        config.devices.emplace_back(host, name);
+    }
     auto k = kernel::Kernel::boot(config, builtin_catalog());
     if (k.is_error()) {
         std::fprintf(stderr, "toyos: cannot boot on root '%s': %s\n", config.root.c_str(),

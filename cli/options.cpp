@@ -35,6 +35,14 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, int first) {
             value("--host-rings", o.host_rings) || value("--stats-json", o.stats_json) ||
             value("--trace", o.trace))
             continue;
+        if (std::string dev; value("--device", dev)) {
+            o.devices.push_back(dev);
+            continue;
+        }
+        if (std::strcmp(argv[i], "--nvme") == 0) {
+            o.nvme = true;
+            continue;
+        }
         if (std::strcmp(argv[i], "--sqpoll") == 0) {
             o.sqpoll = "on";
             continue;

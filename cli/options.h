@@ -11,11 +11,13 @@ struct RunOptions {
     std::string root;  // empty: the current directory
     std::string log_level;
     std::string routes;
-    std::string executor;    // uring | threads
-    std::string host_rings;  // number
-    std::string sqpoll;      // "" off; "on" or idle milliseconds
-    std::string stats_json;  // file for the final statistics snapshot
-    std::string trace;       // file for the Chrome trace of every ring operation
+    std::string executor;              // uring | threads
+    std::string host_rings;            // number
+    std::string sqpoll;                // "" off; "on" or idle milliseconds
+    std::string stats_json;            // file for the final statistics snapshot
+    std::string trace;                 // file for the Chrome trace of every ring operation
+    std::vector<std::string> devices;  // --device HOST[=NAME], repeatable
+    bool nvme = false;                 // --nvme: every NVMe namespace of the host in /dev
     std::vector<std::string> program_and_args;
 };
 

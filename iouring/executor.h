@@ -12,7 +12,7 @@ struct Request;
 class SyscallCompletionRing;
 
 class Executor {
-public:
+  public:
     virtual ~Executor() = default;
     virtual const char* name() const = 0;
     // Takes the request; completes it later (possibly on another thread, possibly before

@@ -34,8 +34,8 @@ HostFeatures HostFeatures::probe() {
     f.coop_taskrun = can_create(IORING_SETUP_COOP_TASKRUN);
     f.sqpoll = can_create(IORING_SETUP_SQPOLL);
     f.iopoll = can_create(IORING_SETUP_IOPOLL);
-    f.passthrough = can_create(IORING_SETUP_SQE128 | IORING_SETUP_CQE32) &&
-                    f.ops[IORING_OP_URING_CMD];
+    f.passthrough =
+        can_create(IORING_SETUP_SQE128 | IORING_SETUP_CQE32) && f.ops[IORING_OP_URING_CMD];
     return f;
 }
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "iouring/request.h"
 #include "iouring/ring.h"
@@ -39,11 +40,13 @@ void HostReactor::SlotRanges::release(int base) {
                used.end());
 }
 
-HostReactor::HostReactor(unsigned index, const HostRingConfig& config,
-                         const HostFeatures& features)
-    : index_(index), config_(config), features_(features) {
-    buf_slots_.size = features.sparse_buffers ? kHostBufferSlots : 0;
-    file_slots_.size = features.sparse_files ? kHostFileSlots : 0;
+HostReactor::HostReactor(unsigned index, const HostRingConfig& config, const HostFeatures& features,
+                         Kind kind)
+    : index_(index), kind_(kind), config_(config), features_(features) {
+    // The passthrough ring runs commands on char devices only: no mirrored tables.
+    const bool tables = kind != Kind::Passthrough;
+    buf_slots_.size = tables && features.sparse_buffers ? kHostBufferSlots : 0;
+    file_slots_.size = tables && features.sparse_files ? kHostFileSlots : 0;
 }
 
 HostReactor::~HostReactor() {
@@ -56,7 +59,9 @@ HostReactor::~HostReactor() {
     if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-bool HostReactor::on_reactor_thread() const { return t_reactor == this; }
+bool HostReactor::on_reactor_thread() const {
+    return t_reactor == this;
+}
 
 kernel::Result<void> HostReactor::start(int attach_fd) {
     attach_fd_ = attach_fd;
@@ -98,6 +103,8 @@ void HostReactor::run_sync(const std::function<void()>& fn) {
 
 int HostReactor::cancel(Request* req) {
     req->cancel_requested.store(true, std::memory_order_release);
+    // Polled block I/O cannot be cancelled on the host; it completes in microseconds.
+    if (kind_ == Kind::Iopoll) return req->exec_state.load() == ExecState::Running ? -EALREADY : 0;
     if (on_reactor_thread()) {
         // Cannot wait for our own CQE: ask the host and let the target's CQE tell.
         if (req->exec_state.load() == ExecState::Running) {
@@ -145,24 +152,24 @@ void HostReactor::mirror_registrations(SyscallCompletionRing& ring) {
         std::vector<iovec> iovs = regs.buffer_iovecs();
         if (!iovs.empty()) {
             const int base = buf_slots_.alloc(static_cast<unsigned>(iovs.size()));
-            if (base >= 0 &&
-                io_uring_register_buffers_update_tag(&ring_, static_cast<unsigned>(base),
-                                                     iovs.data(), nullptr,
-                                                     static_cast<unsigned>(iovs.size())) >= 0) {
+            if (base >= 0 && io_uring_register_buffers_update_tag(
+                                 &ring_, static_cast<unsigned>(base), iovs.data(), nullptr,
+                                 static_cast<unsigned>(iovs.size())) >= 0) {
                 m.buf_base = base;
                 m.buf_count = static_cast<unsigned>(iovs.size());
             } else if (base >= 0) {
                 buf_slots_.release(base);
-                spdlog::warn("host ring {}: could not mirror {} registered buffers; "
-                             "fixed reads run as plain reads",
-                             index_, iovs.size());
+                spdlog::warn(
+                    "host ring {}: could not mirror {} registered buffers; "
+                    "fixed reads run as plain reads",
+                    index_, iovs.size());
             }
         }
         // Files
         if (m.file_base >= 0) {
             std::vector<int> empty(m.file_count, -1);
-            io_uring_register_files_update(&ring_, static_cast<unsigned>(m.file_base),
-                                           empty.data(), m.file_count);
+            io_uring_register_files_update(&ring_, static_cast<unsigned>(m.file_base), empty.data(),
+                                           m.file_count);
             file_slots_.release(m.file_base);
             m.file_base = -1;
             m.file_count = 0;
@@ -195,8 +202,8 @@ void HostReactor::forget_ring(SyscallCompletionRing& ring) {
         }
         if (m.file_base >= 0) {
             std::vector<int> empty(m.file_count, -1);
-            io_uring_register_files_update(&ring_, static_cast<unsigned>(m.file_base),
-                                           empty.data(), m.file_count);
+            io_uring_register_files_update(&ring_, static_cast<unsigned>(m.file_base), empty.data(),
+                                           m.file_count);
             file_slots_.release(m.file_base);
         }
         mirrors_.erase(it);
@@ -227,8 +234,8 @@ int HostReactor::submit(bool wait) {
         return n;
     }
     host_enters.fetch_add(1, std::memory_order_relaxed);
-    const int n = wait ? io_uring_submit_and_wait(&ring_, 1)
-                       : io_uring_submit_and_get_events(&ring_);
+    const int n =
+        wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
     if (n > 0) host_sqes.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
     return n;
 }
@@ -300,10 +307,12 @@ bool HostReactor::prep(Request* r) {
         case IORING_OP_WRITE_FIXED: {
             const bool rd = r->opcode == IORING_OP_READ_FIXED;
             if (fixed_buf) {
-                if (rd) io_uring_prep_read_fixed(sqe, fd, r->addr, r->len, r->off,
-                                                 m->buf_base + r->buf_index);
-                else io_uring_prep_write_fixed(sqe, fd, r->addr, r->len, r->off,
-                                               m->buf_base + r->buf_index);
+                if (rd)
+                    io_uring_prep_read_fixed(sqe, fd, r->addr, r->len, r->off,
+                                             m->buf_base + r->buf_index);
+                else
+                    io_uring_prep_write_fixed(sqe, fd, r->addr, r->len, r->off,
+                                              m->buf_base + r->buf_index);
                 fixed_buffer_ops.fetch_add(1, std::memory_order_relaxed);
             } else if (rd) {
                 io_uring_prep_read(sqe, fd, r->addr, r->len, r->off);
@@ -346,6 +355,12 @@ bool HostReactor::prep(Request* r) {
             io_uring_prep_connect(sqe, fd, reinterpret_cast<sockaddr*>(&r->sockaddr),
                                   r->sockaddr_len);
             break;
+        case IORING_OP_URING_CMD:
+            // The checked command, as submitted; its buffer is pinned by the request.
+            io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, nullptr, 0, 0);
+            sqe->cmd_op = r->cmd_op;
+            std::memcpy(sqe->cmd, r->cmd, sizeof(r->cmd));
+            break;
         default:
             io_uring_prep_nop(sqe);  // unreachable: supports() filters
             break;
@@ -361,8 +376,7 @@ bool HostReactor::prep(Request* r) {
 void HostReactor::complete(Request* r, int32_t res) {
     r->exec_state.store(ExecState::Done, std::memory_order_release);
     if (r->opcode == IORING_OP_ACCEPT && res >= 0) {
-        auto file = std::make_shared<kernel::HostFile>(res, kernel::FileKind::Socket,
-                                                       "socket:tcp");
+        auto file = std::make_shared<kernel::HostFile>(res, kernel::FileKind::Socket, "socket:tcp");
         file->set_nonblocking((r->op_flags & SOCK_NONBLOCK) != 0);
         auto fd = r->ring->owner().fds().install(std::move(file));
         res = fd.is_error() ? -fd.error() : fd.value();
@@ -394,7 +408,12 @@ unsigned HostReactor::reap() {
                 w->done.release();
                 continue;
             }
-            complete(reinterpret_cast<Request*>(ud), res);
+            auto* req = reinterpret_cast<Request*>(ud);
+            if (kind_ == Kind::Passthrough) {
+                req->big_cqe[0] = cqes[i]->big_cqe[0];
+                req->big_cqe[1] = cqes[i]->big_cqe[1];
+            }
+            complete(req, res);
         }
         io_uring_cq_advance(&ring_, n);
         host_cqes.fetch_add(n, std::memory_order_relaxed);
@@ -403,10 +422,22 @@ unsigned HostReactor::reap() {
     return total;
 }
 
+unsigned HostReactor::setup_ring_flags() const {
+    const unsigned issuer = features_.single_issuer ? IORING_SETUP_SINGLE_ISSUER : 0;
+    if (kind_ == Kind::Iopoll) return IORING_SETUP_IOPOLL | issuer;
+    const unsigned big = kind_ == Kind::Passthrough ? IORING_SETUP_SQE128 | IORING_SETUP_CQE32 : 0;
+    if (config_.sqpoll && kind_ == Kind::General) return IORING_SETUP_SQPOLL;
+    if (features_.defer_taskrun)
+        return big | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    if (features_.coop_taskrun) return big | IORING_SETUP_COOP_TASKRUN | issuer;
+    return big;
+}
+
 void HostReactor::loop() {
     t_reactor = this;
     io_uring_params p{};
-    if (config_.sqpoll) {
+    p.flags = setup_ring_flags();
+    if (p.flags & IORING_SETUP_SQPOLL) {
         p.flags = IORING_SETUP_SQPOLL;
         p.sq_thread_idle = config_.sqpoll_idle_ms;
         if (config_.sqpoll_cpu >= 0) {
@@ -417,10 +448,6 @@ void HostReactor::loop() {
             p.flags |= IORING_SETUP_ATTACH_WQ;
             p.wq_fd = static_cast<unsigned>(attach_fd_);
         }
-    } else if (features_.defer_taskrun) {
-        p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-    } else if (features_.coop_taskrun) {
-        p.flags = IORING_SETUP_COOP_TASKRUN | (features_.single_issuer ? IORING_SETUP_SINGLE_ISSUER : 0);
     }
     int r = io_uring_queue_init_params(config_.entries, &ring_, &p);
     if (r < 0) {
@@ -434,6 +461,12 @@ void HostReactor::loop() {
         buf_slots_.size = 0;
     if (file_slots_.size > 0 && io_uring_register_files_sparse(&ring_, file_slots_.size) < 0)
         file_slots_.size = 0;
+    if (kind_ == Kind::Iopoll) {
+        started_.release();
+        iopoll_loop();
+        io_uring_queue_exit(&ring_);
+        return;
+    }
     arm_wake();
     submit(false);
     started_.release();
@@ -471,6 +504,31 @@ void HostReactor::loop() {
     // Stopping: the rings were shut down before the executor, so nothing is in flight but
     // the wake read.
     io_uring_queue_exit(&ring_);
+}
+
+void HostReactor::iopoll_loop() {
+    while (!stopping_.load(std::memory_order_acquire)) {
+        bool progress = run_commands();
+        if (drain_requests() > 0) {
+            submit(false);
+            progress = true;
+        }
+        if (reap() > 0) progress = true;
+        if (progress) continue;
+        if (host_inflight_ > 0) {
+            // Polled I/O in flight: the host polls the device inside this enter.
+            submit(true);
+            continue;
+        }
+        // Nothing in flight: sleep on the eventfd until a request or command arrives.
+        sleeping_.store(true, std::memory_order_seq_cst);
+        if (pending_.load(std::memory_order_seq_cst) == 0 && backlog_.empty() &&
+            !stopping_.load(std::memory_order_acquire)) {
+            uint64_t v = 0;
+            (void)!::read(wake_fd_, &v, sizeof(v));
+        }
+        sleeping_.store(false, std::memory_order_seq_cst);
+    }
 }
 
 }  // namespace toyos::iouring

@@ -24,8 +24,14 @@ struct Request;
 class SyscallCompletionRing;
 
 class HostReactor {
-public:
-    HostReactor(unsigned index, const HostRingConfig& config, const HostFeatures& features);
+  public:
+    // General: every ordinary operation. Passthrough: an SQE128/CQE32 ring for URING_CMD.
+    // Iopoll: an IORING_SETUP_IOPOLL ring; it has no eventfd read armed (IOPOLL rings take
+    // only pollable I/O), so it polls while I/O is in flight and sleeps on the eventfd else.
+    enum class Kind { General, Passthrough, Iopoll };
+
+    HostReactor(unsigned index, const HostRingConfig& config, const HostFeatures& features,
+                Kind kind = Kind::General);
     ~HostReactor();
     HostReactor(const HostReactor&) = delete;
     HostReactor& operator=(const HostReactor&) = delete;
@@ -51,7 +57,7 @@ public:
     std::atomic<uint64_t> fixed_buffer_ops{0};
     std::atomic<uint64_t> fixed_file_ops{0};
 
-private:
+  private:
     struct Command {
         std::function<void()> fn;
         std::binary_semaphore done{0};
@@ -76,6 +82,8 @@ private:
     };
 
     void loop();
+    void iopoll_loop();
+    unsigned setup_ring_flags() const;
     bool run_commands();
     unsigned drain_requests();
     bool prep(Request* req);
@@ -86,6 +94,7 @@ private:
     bool on_reactor_thread() const;
 
     const unsigned index_;
+    const Kind kind_;
     const HostRingConfig config_;
     const HostFeatures features_;
     io_uring ring_{};

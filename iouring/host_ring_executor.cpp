@@ -26,12 +26,44 @@ kernel::Result<std::unique_ptr<HostRingExecutor>> HostRingExecutor::create(
         if (attach < 0) attach = r->ring_fd();
         ex->reactors_.push_back(std::move(r));
     }
+    if (config.passthrough) {
+        if (!features.passthrough) {
+            spdlog::warn(
+                "io_uring: the host cannot create SQE128/CQE32 rings; URING_CMD runs "
+                "through the nvme ioctl on the thread pool");
+        } else {
+            auto r =
+                std::make_unique<HostReactor>(n, config, features, HostReactor::Kind::Passthrough);
+            if (auto started = r->start(-1); started.ok())
+                ex->passthrough_ = std::move(r);
+            else
+                spdlog::warn("io_uring: no passthrough ring ({}); URING_CMD uses the ioctl path",
+                             strerrordesc_np(started.error()));
+        }
+    }
+    if (config.iopoll) {
+        if (!features.iopoll) {
+            spdlog::warn(
+                "io_uring: the host cannot create IOPOLL rings; polled I/O completes "
+                "through interrupts on the general rings");
+        } else {
+            auto r =
+                std::make_unique<HostReactor>(n + 1, config, features, HostReactor::Kind::Iopoll);
+            if (auto started = r->start(-1); started.ok())
+                ex->iopoll_ = std::move(r);
+            else
+                spdlog::warn("io_uring: no IOPOLL ring ({}); polled I/O uses the general rings",
+                             strerrordesc_np(started.error()));
+        }
+    }
     const unsigned flags = ex->reactors_.front()->setup_flags();
     ex->setup_description_ = std::to_string(n) + " host ring(s)";
     if (flags & IORING_SETUP_SQPOLL) ex->setup_description_ += " sqpoll(shared poller)";
     if (flags & IORING_SETUP_SINGLE_ISSUER) ex->setup_description_ += " single_issuer";
     if (flags & IORING_SETUP_DEFER_TASKRUN) ex->setup_description_ += " defer_taskrun";
     if (flags & IORING_SETUP_COOP_TASKRUN) ex->setup_description_ += " coop_taskrun";
+    if (ex->passthrough_) ex->setup_description_ += " + passthrough ring (sqe128/cqe32)";
+    if (ex->iopoll_) ex->setup_description_ += " + iopoll ring";
     return ex;
 }
 
@@ -42,7 +74,18 @@ HostReactor& HostRingExecutor::reactor_for(const SyscallCompletionRing* ring) co
     return *reactors_[static_cast<size_t>(ring->id()) % reactors_.size()];
 }
 
+HostReactor& HostRingExecutor::reactor_for(const Request& req) const {
+    if (req.opcode == IORING_OP_URING_CMD && passthrough_) return *passthrough_;
+    // A toy IOPOLL ring's O_DIRECT I/O on a device whose queue polls goes to the host IOPOLL
+    // ring; the rest (and every other ring) to the ring's general reactor.
+    if (iopoll_ && (req.ring->setup_flags() & IORING_SETUP_IOPOLL) && req.file &&
+        req.file->pollable() && req.file->direct())
+        return *iopoll_;
+    return reactor_for(req.ring);
+}
+
 bool HostRingExecutor::supports(const Request& req) const {
+    if (req.opcode == IORING_OP_URING_CMD) return passthrough_ != nullptr;
     switch (req.opcode) {
         case IORING_OP_READ:
         case IORING_OP_WRITE:
@@ -71,34 +114,51 @@ bool HostRingExecutor::supports(const Request& req) const {
 void HostRingExecutor::issue(Request* req) {
     req->executor = this;
     req->exec_state.store(ExecState::Queued, std::memory_order_release);
-    reactor_for(req->ring).push(req);
+    reactor_for(*req).push(req);
 }
 
 void HostRingExecutor::flush() {
     for (auto& r : reactors_) r->wake_if_sleeping();
+    if (passthrough_) passthrough_->wake_if_sleeping();
+    if (iopoll_) iopoll_->wake_if_sleeping();
 }
 
-int HostRingExecutor::cancel(Request* req) { return reactor_for(req->ring).cancel(req); }
+int HostRingExecutor::cancel(Request* req) {
+    return reactor_for(*req).cancel(req);
+}
 
 void HostRingExecutor::registrations_changed(SyscallCompletionRing& ring) {
     reactor_for(&ring).mirror_registrations(ring);
+    if (iopoll_ && (ring.setup_flags() & IORING_SETUP_IOPOLL)) iopoll_->mirror_registrations(ring);
 }
 
 void HostRingExecutor::ring_closed(SyscallCompletionRing& ring) {
     reactor_for(&ring).forget_ring(ring);
+    if (iopoll_ && (ring.setup_flags() & IORING_SETUP_IOPOLL)) iopoll_->forget_ring(ring);
 }
 
 HostExecutorStats HostRingExecutor::stats() const {
     HostExecutorStats s;
-    for (const auto& r : reactors_) {
-        s.host_enters += r->host_enters.load();
-        s.host_sqes += r->host_sqes.load();
-        s.host_cqes += r->host_cqes.load();
-        s.fixed_buffer_ops += r->fixed_buffer_ops.load();
-        s.fixed_file_ops += r->fixed_file_ops.load();
+    auto add = [&](const HostReactor& r) {
+        s.host_enters += r.host_enters.load();
+        s.host_sqes += r.host_sqes.load();
+        s.host_cqes += r.host_cqes.load();
+        s.fixed_buffer_ops += r.fixed_buffer_ops.load();
+        s.fixed_file_ops += r.fixed_file_ops.load();
+        ++s.rings;
+        ++s.threads;
+    };
+    for (const auto& r : reactors_) add(*r);
+    if (passthrough_) {
+        add(*passthrough_);
+        s.passthrough_ops = passthrough_->host_sqes.load();
+        s.passthrough_ring = true;
     }
-    s.rings = static_cast<unsigned>(reactors_.size());
-    s.threads = static_cast<unsigned>(reactors_.size());
+    if (iopoll_) {
+        add(*iopoll_);
+        s.iopoll_ops = iopoll_->host_sqes.load();
+        s.iopoll_ring = true;
+    }
     return s;
 }
 

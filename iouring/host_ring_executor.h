@@ -6,6 +6,10 @@
 // submits them with one io_uring_enter, reaps host CQEs in batches and completes the toy
 // requests. Toy registered buffers and files are mirrored into the host ring's registered
 // tables, so READ_FIXED/WRITE_FIXED and IOSQE_FIXED_FILE stay fixed on the host.
+//
+// Beside them, when the kernel exposes such devices: a passthrough ring (SQE128/CQE32) for
+// IORING_OP_URING_CMD on NVMe generic char devices, and an IOPOLL ring for O_DIRECT reads
+// and writes of toy IOPOLL rings on block devices whose queues poll.
 #pragma once
 
 #include <atomic>
@@ -23,25 +27,31 @@ class ThreadExecutor;
 class HostReactor;
 
 struct HostRingConfig {
-    unsigned reactors = 0;        // 0: one per host core, at most 4
-    unsigned entries = 512;       // SQ entries per host ring
-    bool sqpoll = false;          // host rings in SQPOLL mode, sharing one poller thread
+    unsigned reactors = 0;   // 0: one per host core, at most 4
+    unsigned entries = 512;  // SQ entries per host ring
+    bool sqpoll = false;     // host rings in SQPOLL mode, sharing one poller thread
     unsigned sqpoll_idle_ms = 1000;
     int sqpoll_cpu = -1;
+    bool passthrough = false;  // an SQE128/CQE32 ring for URING_CMD (NVMe passthrough)
+    bool iopoll = false;       // an IOPOLL ring for O_DIRECT I/O on polling block devices
 };
 
 struct HostExecutorStats {
-    uint64_t host_enters = 0;     // io_uring_enter calls made on host rings
-    uint64_t host_sqes = 0;       // SQEs submitted to host rings
-    uint64_t host_cqes = 0;       // CQEs reaped from host rings
+    uint64_t host_enters = 0;       // io_uring_enter calls made on host rings
+    uint64_t host_sqes = 0;         // SQEs submitted to host rings
+    uint64_t host_cqes = 0;         // CQEs reaped from host rings
     uint64_t fixed_buffer_ops = 0;  // READ_FIXED/WRITE_FIXED that stayed fixed on the host
     uint64_t fixed_file_ops = 0;    // IOSQE_FIXED_FILE ops that used a host fixed file
+    uint64_t passthrough_ops = 0;   // URING_CMD run on the host SQE128/CQE32 ring
+    uint64_t iopoll_ops = 0;        // reads/writes run on the host IOPOLL ring
     unsigned rings = 0;
     unsigned threads = 0;
+    bool passthrough_ring = false;
+    bool iopoll_ring = false;
 };
 
 class HostRingExecutor final : public Executor {
-public:
+  public:
     static kernel::Result<std::unique_ptr<HostRingExecutor>> create(const HostRingConfig& config,
                                                                     const HostFeatures& features);
     ~HostRingExecutor() override;
@@ -58,14 +68,17 @@ public:
     const HostRingConfig& config() const { return config_; }
     const char* setup_description() const { return setup_description_.c_str(); }
 
-private:
+  private:
     HostRingExecutor(const HostRingConfig& config, const HostFeatures& features);
     HostReactor& reactor_for(const SyscallCompletionRing* ring) const;
+    HostReactor& reactor_for(const Request& req) const;
 
     HostRingConfig config_;
     HostFeatures features_;
     std::string setup_description_;
-    std::vector<std::unique_ptr<HostReactor>> reactors_;
+    std::vector<std::unique_ptr<HostReactor>> reactors_;  // general rings, one per core
+    std::unique_ptr<HostReactor> passthrough_;            // SQE128/CQE32, when configured
+    std::unique_ptr<HostReactor> iopoll_;                 // IOPOLL, when configured
 };
 
 }  // namespace toyos::iouring

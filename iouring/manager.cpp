@@ -32,6 +32,10 @@ IoUringManager::IoUringManager(kernel::Kernel& kernel) : kernel_(kernel) {
         hc.sqpoll = cfg.sqpoll;
         hc.sqpoll_idle_ms = cfg.sqpoll_idle_ms;
         hc.sqpoll_cpu = cfg.sqpoll_cpu;
+        // The passthrough and IOPOLL rings exist only when there is a device to use them.
+        hc.passthrough = kernel.devfs().has_passthrough();
+        for (const auto& [name, d] : kernel.devfs().devices())
+            if (d.kind == kernel::FileKind::BlockDevice && d.io_poll) hc.iopoll = true;
         auto host = HostRingExecutor::create(hc, features_);
         if (host.ok()) {
             host_ = std::move(host.value());

@@ -41,8 +41,8 @@ struct SyscallCompletionEntry {
     int32_t res = 0;
     uint32_t flags = 0;
     CompletionStatus status = CompletionStatus::Success;
-    int error = 0;            // errno when status == Error
-    std::string message;      // strerror(error)
+    int error = 0;        // errno when status == Error
+    std::string message;  // strerror(error)
 };
 
 // A ring that has closed, as the final stats snapshot lists it.
@@ -69,7 +69,7 @@ struct IoUringStats {
 };
 
 class IoUringManager {
-public:
+  public:
     explicit IoUringManager(kernel::Kernel& kernel);
     ~IoUringManager();
     IoUringManager(const IoUringManager&) = delete;
@@ -116,11 +116,11 @@ public:
     TraceLog* trace_log() const { return trace_.get(); }
     int next_ring_id() { return next_ring_id_.fetch_add(1) + 1; }
 
-private:
+  private:
     struct KernelRing {
         std::shared_ptr<SyscallCompletionRing> ring;
-        std::mutex mutex;  // one kernel-side submitter at a time
-        std::map<uint64_t, SyscallCompletionEntry> done;  // reaped, not yet handed out
+        std::mutex mutex;                                  // one kernel-side submitter at a time
+        std::map<uint64_t, SyscallCompletionEntry> done;   // reaped, not yet handed out
         std::unordered_map<uint64_t, uint64_t> user_data;  // seq -> caller's user_data
     };
     std::shared_ptr<KernelRing> kernel_ring(pid_t pid) const;

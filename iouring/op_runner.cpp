@@ -1,12 +1,15 @@
 #include "iouring/op_runner.h"
 
 #include <fcntl.h>
+#include <linux/nvme_ioctl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "iouring/request.h"
 #include "iouring/ring.h"
@@ -15,7 +18,9 @@
 namespace toyos::iouring {
 namespace {
 
-int64_t sys(long r) { return r < 0 ? -errno : r; }
+int64_t sys(long r) {
+    return r < 0 ? -errno : r;
+}
 
 // Reads at the file position when the SQE's offset is -1 (IORING_FEAT_RW_CUR_POS), else at
 // the offset; sockets and pipes have no position either way. Host sockets are non-blocking,
@@ -24,10 +29,9 @@ int64_t sys(long r) { return r < 0 ? -errno : r; }
 int64_t do_kernel_readv(Request& r, const iovec* iov, int cnt) {
     int64_t total = 0;
     for (int i = 0; i < cnt; ++i) {
-        auto n = r.off == UINT64_MAX
-                     ? r.file->read(iov[i].iov_base, iov[i].iov_len)
-                     : r.file->pread(iov[i].iov_base, iov[i].iov_len,
-                                     static_cast<off_t>(r.off) + total);
+        auto n = r.off == UINT64_MAX ? r.file->read(iov[i].iov_base, iov[i].iov_len)
+                                     : r.file->pread(iov[i].iov_base, iov[i].iov_len,
+                                                     static_cast<off_t>(r.off) + total);
         if (n.is_error()) return total > 0 ? total : -n.error();
         total += n.value();
         if (static_cast<size_t>(n.value()) < iov[i].iov_len) break;
@@ -55,6 +59,32 @@ int64_t do_openat(Request& r) {
     if (f.is_error()) return -f.error();
     auto fd = proc.fds().install(std::move(f.value()));
     return fd.is_error() ? -fd.error() : fd.value();
+}
+
+// URING_CMD without a host passthrough ring: the same NVMe command through the driver's
+// synchronous ioctl, with the same results (res = NVMe status or -errno, big_cqe[0] = result).
+int64_t do_nvme_passthrough(Request& r) {
+    nvme_uring_cmd c{};
+    std::memcpy(&c, r.cmd, sizeof(c));
+    nvme_passthru_cmd64 p{};
+    p.opcode = c.opcode;
+    p.flags = c.flags;
+    p.nsid = c.nsid;
+    p.cdw2 = c.cdw2;
+    p.cdw3 = c.cdw3;
+    p.addr = c.addr;
+    p.data_len = c.data_len;
+    p.cdw10 = c.cdw10;
+    p.cdw11 = c.cdw11;
+    p.cdw12 = c.cdw12;
+    p.cdw13 = c.cdw13;
+    p.cdw14 = c.cdw14;
+    p.cdw15 = c.cdw15;
+    p.timeout_ms = c.timeout_ms;
+    const int status = ::ioctl(r.host_fd, NVME_IOCTL_IO64_CMD, &p);
+    if (status < 0) return -errno;
+    r.big_cqe[0] = p.result;
+    return status;
 }
 
 int64_t do_accept(Request& r) {
@@ -144,7 +174,8 @@ int64_t run_operation(Request& r) {
             return sys(::send(r.host_fd, r.addr, r.len,
                               static_cast<int>(r.op_flags) | MSG_NOSIGNAL | MSG_DONTWAIT));
         case IORING_OP_RECV:
-            return sys(::recv(r.host_fd, r.addr, r.len, static_cast<int>(r.op_flags) | MSG_DONTWAIT));
+            return sys(
+                ::recv(r.host_fd, r.addr, r.len, static_cast<int>(r.op_flags) | MSG_DONTWAIT));
         case IORING_OP_SENDMSG:
             return sys(::sendmsg(r.host_fd, &r.msg,
                                  static_cast<int>(r.op_flags) | MSG_NOSIGNAL | MSG_DONTWAIT));
@@ -160,6 +191,8 @@ int64_t run_operation(Request& r) {
             auto removed = r.ring->owner().fds().remove(r.sqe_fd);
             return removed.is_error() ? -removed.error() : 0;
         }
+        case IORING_OP_URING_CMD:
+            return do_nvme_passthrough(r);
         case IORING_OP_TOYOS_LSEEK:
             if (r.host_fd < 0) {
                 auto pos = r.file->lseek(static_cast<off_t>(r.off), static_cast<int>(r.len));

@@ -63,9 +63,9 @@ bool PollReactor::remove(Request* req) {
     const int fd = w->second;
     where_.erase(w);
     auto& list = waiters_[fd];
-    list.erase(std::remove_if(list.begin(), list.end(),
-                              [&](const Waiter& x) { return x.req == req; }),
-               list.end());
+    list.erase(
+        std::remove_if(list.begin(), list.end(), [&](const Waiter& x) { return x.req == req; }),
+        list.end());
     update_locked(fd);
     return true;
 }

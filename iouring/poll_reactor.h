@@ -15,7 +15,7 @@ namespace toyos::iouring {
 struct Request;
 
 class PollReactor {
-public:
+  public:
     using Ready = std::function<void(Request*)>;
     explicit PollReactor(Ready on_ready);
     ~PollReactor();
@@ -28,7 +28,7 @@ public:
     bool remove(Request* req);
     size_t armed() const;
 
-private:
+  private:
     struct Waiter {
         Request* req;
         uint32_t events;

@@ -37,6 +37,10 @@ std::string IoUringManager::proc_global_text() const {
         << "HostThreads:\t" << hs.threads << "\n"
         << "Executor:\t" << executor_->name() << "\n"
         << "HostSqpoll:\t" << yes_no(host_ && host_->config().sqpoll) << "\n"
+        << "HostPassthroughRing:\t" << yes_no(hs.passthrough_ring) << "\n"
+        << "HostPassthroughOps:\t" << hs.passthrough_ops << "\n"
+        << "HostIopollRing:\t" << yes_no(hs.iopoll_ring) << "\n"
+        << "HostIopollOps:\t" << hs.iopoll_ops << "\n"
         << "FeatureSqpoll:\t" << yes_no(features_.sqpoll) << "\n"
         << "FeatureIopoll:\t" << yes_no(features_.iopoll) << "\n"
         << "FeaturePassthrough:\t" << yes_no(features_.passthrough) << "\n"
@@ -45,6 +49,15 @@ std::string IoUringManager::proc_global_text() const {
         << "FeatureSingleIssuer:\t" << yes_no(features_.single_issuer) << "\n"
         << "FeatureDeferTaskrun:\t" << yes_no(features_.defer_taskrun) << "\n"
         << "FeatureCoopTaskrun:\t" << yes_no(features_.coop_taskrun) << "\n";
+    // The devices in /dev, as "name:kind[:io_poll]".
+    out << "Devices:\t";
+    bool first = true;
+    for (const auto& [name, d] : kernel_.devfs().devices()) {
+        out << (first ? "" : " ") << name << ":" << kernel::file_kind_name(d.kind)
+            << (d.io_poll ? ":io_poll" : "");
+        first = false;
+    }
+    out << "\n";
     // Every opcode toyos knows, always listed, so the keys stay put.
     for (int op = 0; op < 256; ++op)
         if (const char* name = opcode_name(static_cast<uint8_t>(op)))

@@ -25,7 +25,7 @@ struct RegisteredBuffer {
 };
 
 class Registrations {
-public:
+  public:
     static constexpr uint32_t kMaxBuffers = 1u << 14;  // IORING_MAX_REG_BUFFERS
     static constexpr size_t kMaxBufferLen = size_t{1} << 30;
     static constexpr uint32_t kMaxFiles = 1u << 15;
@@ -55,7 +55,7 @@ public:
     size_t buffer_bytes() const;
     void clear();
 
-private:
+  private:
     mutable std::shared_mutex mutex_;
     std::vector<RegisteredBuffer> buffers_;
     std::vector<kernel::FileRef> files_;

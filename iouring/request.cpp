@@ -57,6 +57,8 @@ void Request::reset() {
     connect_started = false;
     timeout_ns = 0;
     timeout_count = timeout_target = cancel_key = 0;
+    cmd_op = 0;
+    big_cqe[0] = big_cqe[1] = 0;
     link_next = link_timeout = lt_target = nullptr;
     issued = in_chain_wait = drain_deferred = false;
     active_prev = active_next = issue_next = nullptr;
@@ -68,28 +70,50 @@ void Request::reset() {
 
 const char* opcode_name(uint8_t opcode) {
     switch (opcode) {
-        case IORING_OP_NOP: return "NOP";
-        case IORING_OP_READV: return "READV";
-        case IORING_OP_WRITEV: return "WRITEV";
-        case IORING_OP_FSYNC: return "FSYNC";
-        case IORING_OP_READ_FIXED: return "READ_FIXED";
-        case IORING_OP_WRITE_FIXED: return "WRITE_FIXED";
-        case IORING_OP_SENDMSG: return "SENDMSG";
-        case IORING_OP_RECVMSG: return "RECVMSG";
-        case IORING_OP_TIMEOUT: return "TIMEOUT";
-        case IORING_OP_ACCEPT: return "ACCEPT";
-        case IORING_OP_ASYNC_CANCEL: return "ASYNC_CANCEL";
-        case IORING_OP_LINK_TIMEOUT: return "LINK_TIMEOUT";
-        case IORING_OP_CONNECT: return "CONNECT";
-        case IORING_OP_OPENAT: return "OPENAT";
-        case IORING_OP_CLOSE: return "CLOSE";
-        case IORING_OP_READ: return "READ";
-        case IORING_OP_WRITE: return "WRITE";
-        case IORING_OP_SEND: return "SEND";
-        case IORING_OP_RECV: return "RECV";
-        case IORING_OP_URING_CMD: return "URING_CMD";
-        case IORING_OP_TOYOS_LSEEK: return "LSEEK";
-        default: return nullptr;
+        case IORING_OP_NOP:
+            return "NOP";
+        case IORING_OP_READV:
+            return "READV";
+        case IORING_OP_WRITEV:
+            return "WRITEV";
+        case IORING_OP_FSYNC:
+            return "FSYNC";
+        case IORING_OP_READ_FIXED:
+            return "READ_FIXED";
+        case IORING_OP_WRITE_FIXED:
+            return "WRITE_FIXED";
+        case IORING_OP_SENDMSG:
+            return "SENDMSG";
+        case IORING_OP_RECVMSG:
+            return "RECVMSG";
+        case IORING_OP_TIMEOUT:
+            return "TIMEOUT";
+        case IORING_OP_ACCEPT:
+            return "ACCEPT";
+        case IORING_OP_ASYNC_CANCEL:
+            return "ASYNC_CANCEL";
+        case IORING_OP_LINK_TIMEOUT:
+            return "LINK_TIMEOUT";
+        case IORING_OP_CONNECT:
+            return "CONNECT";
+        case IORING_OP_OPENAT:
+            return "OPENAT";
+        case IORING_OP_CLOSE:
+            return "CLOSE";
+        case IORING_OP_READ:
+            return "READ";
+        case IORING_OP_WRITE:
+            return "WRITE";
+        case IORING_OP_SEND:
+            return "SEND";
+        case IORING_OP_RECV:
+            return "RECV";
+        case IORING_OP_URING_CMD:
+            return "URING_CMD";
+        case IORING_OP_TOYOS_LSEEK:
+            return "LSEEK";
+        default:
+            return nullptr;
     }
 }
 

@@ -49,17 +49,22 @@ struct Request final : kernel::AsyncWork {
     std::vector<iovec> heap_iov;
     iovec* iov = nullptr;
     uint32_t iovcnt = 0;
-    msghdr msg{};                   // SENDMSG/RECVMSG: kernel copy, pointers checked
-    uint64_t user_msghdr = 0;       // where to write back msg_namelen/msg_flags
-    sockaddr_storage sockaddr{};    // CONNECT
+    msghdr msg{};                 // SENDMSG/RECVMSG: kernel copy, pointers checked
+    uint64_t user_msghdr = 0;     // where to write back msg_namelen/msg_flags
+    sockaddr_storage sockaddr{};  // CONNECT
     socklen_t sockaddr_len = 0;
-    std::string path;               // OPENAT
+    std::string path;                      // OPENAT
     std::vector<kernel::MappingRef> pins;  // user memory held while the host may touch it
     bool connect_started = false;
-    int64_t timeout_ns = 0;         // TIMEOUT / LINK_TIMEOUT: relative duration
-    uint64_t timeout_count = 0;     // TIMEOUT: completions to wait for (0: none)
-    uint64_t timeout_target = 0;    // TIMEOUT: the ring's completion count to reach
+    int64_t timeout_ns = 0;       // TIMEOUT / LINK_TIMEOUT: relative duration
+    uint64_t timeout_count = 0;   // TIMEOUT: completions to wait for (0: none)
+    uint64_t timeout_target = 0;  // TIMEOUT: the ring's completion count to reach
     uint64_t cancel_key = 0;
+    // URING_CMD (NVMe passthrough): the command as submitted (the SQE128's 80-byte cmd area),
+    // and the extra CQE32 words the device reports (big_cqe[0] = NVMe result dword 0).
+    uint32_t cmd_op = 0;
+    alignas(8) unsigned char cmd[80]{};
+    uint64_t big_cqe[2]{};
 
     // Ring bookkeeping (guarded by the ring's lock)
     Request* link_next = nullptr;     // next in the chain, issued when this one succeeds
@@ -68,10 +73,10 @@ struct Request final : kernel::AsyncWork {
     bool issued = false;
     bool in_chain_wait = false;
     bool drain_deferred = false;
-    Request* active_prev = nullptr;   // the ring's list of live requests
+    Request* active_prev = nullptr;  // the ring's list of live requests
     Request* active_next = nullptr;
-    Request* free_next = nullptr;     // pool free list
-    Request* issue_next = nullptr;    // IssueList link
+    Request* free_next = nullptr;   // pool free list
+    Request* issue_next = nullptr;  // IssueList link
     uint64_t submit_ns = 0;
 
     // Executor state

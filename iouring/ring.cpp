@@ -19,7 +19,8 @@ namespace {
 
 constexpr uint32_t kSupportedSetupFlags =
     IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
-    IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SQPOLL;
+    IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SQPOLL |
+    IORING_SETUP_SQE128 | IORING_SETUP_CQE32 | IORING_SETUP_IOPOLL;
 constexpr uint32_t kFeatures = IORING_FEAT_SINGLE_MMAP | IORING_FEAT_NODROP |
                                IORING_FEAT_SUBMIT_STABLE | IORING_FEAT_RW_CUR_POS |
                                IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG | IORING_FEAT_CQE_SKIP |
@@ -56,7 +57,8 @@ Result<std::shared_ptr<SyscallCompletionRing>> SyscallCompletionRing::create(
         cq = roundup_pow2(cq);
         if (cq < sq) return err(EINVAL);
     }
-    RingMemory mem = TOYOS_TRY(RingMemory::create(sq, cq, false, false));
+    RingMemory mem = TOYOS_TRY(
+        RingMemory::create(sq, cq, p.flags & IORING_SETUP_SQE128, p.flags & IORING_SETUP_CQE32));
     std::shared_ptr<SyscallCompletionRing> ring(
         new SyscallCompletionRing(manager, owner, std::move(mem), p.flags, manager.next_ring_id()));
     p.sq_entries = sq;
@@ -176,8 +178,10 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
             RingStats::bump(stats_.sq_dropped);
             break;
         }
-        io_uring_sqe sqe;
-        std::memcpy(&sqe, mem_.sqe(index), sizeof(sqe));  // copied once, then trusted
+        // Copied once, then trusted (an SQE128 ring's SQEs carry 64 more bytes of command).
+        BigSqe big;
+        std::memcpy(&big, mem_.sqe(index), mem_.sqe_size());
+        const io_uring_sqe& sqe = big.sqe;
         Request* req = alloc_request();
         {
             std::lock_guard lock(mutex_);
@@ -342,9 +346,17 @@ int SyscallCompletionRing::resolve_file(Request* req) {
         case IORING_OP_CONNECT:
             if (!f.value()->is_socket()) return -ENOTSOCK;
             break;
+        case IORING_OP_URING_CMD:
+            // Only NVMe generic char devices (/dev/ngXnY) take commands.
+            if (f.value()->kind() != kernel::FileKind::CharDevice) return -EOPNOTSUPP;
+            if (int r = check_nvme_cmd(req); r < 0) return r;
+            break;
         default:
             break;
     }
+    // An IOPOLL ring polls for block I/O: its reads and writes need O_DIRECT, as in Linux.
+    if ((setup_flags_ & IORING_SETUP_IOPOLL) && is_read_write(req->opcode) && !f.value()->direct())
+        return -EOPNOTSUPP;
     req->host_fd = f.value()->host_fd();
     req->file = std::move(f.value());
     return 0;

@@ -35,16 +35,27 @@ struct RingLimits {
     static constexpr uint32_t kDefaultSqEntries = 256;
 };
 
+// An SQE as copied from the SQ: 64 bytes, or 128 on an IORING_SETUP_SQE128 ring (whose
+// URING_CMD carries an 80-byte command from sqe->cmd on).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"  // io_uring_sqe ends in a zero-size array
+struct BigSqe {
+    io_uring_sqe sqe;
+    unsigned char extra[64];
+};
+#pragma GCC diagnostic pop
+
 // What a completed request looks like to kernel-side callers (IoUringManager).
 enum class CompletionStatus { Success, Error, Cancelled };
 
 class SyscallCompletionRing {
-public:
+  public:
     // Validates and rounds `p` like io_uring_setup(2) (entries, CQSIZE, CLAMP, flags) and
     // fills in the offsets and features. `executor` runs the I/O; `fallback` runs what
     // `executor` does not support.
-    static kernel::Result<std::shared_ptr<SyscallCompletionRing>> create(
-        IoUringManager& manager, kernel::Process& owner, io_uring_params& p);
+    static kernel::Result<std::shared_ptr<SyscallCompletionRing>> create(IoUringManager& manager,
+                                                                         kernel::Process& owner,
+                                                                         io_uring_params& p);
     ~SyscallCompletionRing();
     SyscallCompletionRing(const SyscallCompletionRing&) = delete;
     SyscallCompletionRing& operator=(const SyscallCompletionRing&) = delete;
@@ -96,13 +107,17 @@ public:
     static void on_timeout_fired(Request* req);
     static void on_link_timeout_fired(Request* req);
 
-private:
+  private:
     SyscallCompletionRing(IoUringManager& manager, kernel::Process& owner, RingMemory mem,
                           uint32_t flags, int id);
 
     // Submission
     uint32_t submit_sqes(uint32_t to_submit);
     int prep(Request* req, const io_uring_sqe& sqe);
+    int prep_uring_cmd(Request* req, const io_uring_sqe& sqe);
+    int check_nvme_cmd(Request* req);
+    // Checks [addr, addr+len) is the owner's memory with `acc` and pins it for the request.
+    int pin_user(Request* req, uint64_t addr, size_t len, kernel::Access acc);
     void queue_chain(Request* head, IssueList& to_issue);
     void issue(Request* req);
     int resolve_file(Request* req);
@@ -110,9 +125,9 @@ private:
     int async_cancel(Request* req);
 
     // Completion
-    void complete_locked(Request* req, int32_t res, uint32_t cflags,
-                         IssueList& to_issue);
-    void post_cqe_locked(uint64_t user_data, int32_t res, uint32_t cflags);
+    void complete_locked(Request* req, int32_t res, uint32_t cflags, IssueList& to_issue);
+    void post_cqe_locked(uint64_t user_data, int32_t res, uint32_t cflags,
+                         const uint64_t* big = nullptr);
     bool flush_overflow_locked();
     void after_unlock(IssueList& to_issue);
     void release_drain_locked(IssueList& to_issue);
@@ -139,9 +154,15 @@ private:
     mutable std::mutex mutex_;  // CQ posting, overflow, chains, drain, live requests
     std::condition_variable cq_cv_;
     uint32_t cq_waiters_ = 0;
-    std::deque<io_uring_cqe> overflow_;
+    struct OverflowCqe {
+        uint64_t user_data;
+        int32_t res;
+        uint32_t flags;
+        uint64_t big[2];  // the CQE32 words
+    };
+    std::deque<OverflowCqe> overflow_;
     uint64_t next_seq_ = 1;
-    uint32_t inflight_ = 0;  // allocated requests not yet freed
+    uint32_t inflight_ = 0;         // allocated requests not yet freed
     uint32_t issued_inflight_ = 0;  // issued and not completed (drain waits for 0)
     std::deque<Request*> drain_queue_;
     std::vector<Request*> count_timeouts_;

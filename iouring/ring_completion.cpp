@@ -34,26 +34,29 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     }
 
     const bool skip = (req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS) && res >= 0;
-    if (skip) RingStats::bump(stats_.cqes_skipped);
-    else post_cqe_locked(req->user_data, res, cflags);
+    if (skip)
+        RingStats::bump(stats_.cqes_skipped);
+    else
+        post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
     RingStats::bump(stats_.completed);
     if (RingStats::sampled(req->seq) || tracing_) {
         const uint64_t now = monotonic_ns();
-        if (RingStats::sampled(req->seq))
-            stats_.record_latency(req->opcode, now - req->submit_ns);
+        if (RingStats::sampled(req->seq)) stats_.record_latency(req->opcode, now - req->submit_ns);
         if (tracing_)
             trace_.push_back(TraceEvent{req->submit_ns, now, req->seq, req->user_data, res, id_,
                                         owner_pid_, req->opcode});
     }
-    if (res == -ECANCELED) RingStats::bump(stats_.cancelled);
-    else if (res < 0) RingStats::bump(stats_.failed);
+    if (res == -ECANCELED)
+        RingStats::bump(stats_.cancelled);
+    else if (res < 0)
+        RingStats::bump(stats_.failed);
 
     // Link chain: the next request runs only if this one succeeded in full (a short read or
     // write breaks the chain, as in Linux), unless this one is a hard link.
     if (Request* next = req->link_next) {
         req->link_next = nullptr;
-        const bool failed =
-            res < 0 || (is_read_write(req->opcode) && static_cast<size_t>(res) < req->expected_bytes());
+        const bool failed = res < 0 || (is_read_write(req->opcode) &&
+                                        static_cast<size_t>(res) < req->expected_bytes());
         if (failed && !(req->sqe_flags & IOSQE_IO_HARDLINK)) {
             for (Request* r = next; r != nullptr;) {
                 Request* after = r->link_next;
@@ -128,7 +131,9 @@ void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
         target->executor->cancel(target);
 }
 
-void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uint32_t cflags) {
+void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uint32_t cflags,
+                                            const uint64_t* big) {
+    const bool cqe32 = mem_.cqe_size() == 32;
     if (overflow_.empty()) {
         const uint32_t head = mem_.cq_head().load(std::memory_order_acquire);
         const uint32_t tail = mem_.cq_tail().load(std::memory_order_relaxed);
@@ -137,6 +142,10 @@ void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uin
             cqe->user_data = user_data;
             cqe->res = res;
             cqe->flags = cflags;
+            if (cqe32) {
+                cqe->big_cqe[0] = big != nullptr ? big[0] : 0;
+                cqe->big_cqe[1] = big != nullptr ? big[1] : 0;
+            }
             mem_.cq_tail().store(tail + 1, std::memory_order_release);
             RingStats::bump(stats_.cqes_posted);
             if (cq_waiters_ > 0) cq_cv_.notify_all();
@@ -145,7 +154,8 @@ void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uin
         }
     }
     // CQ full: keep it (IORING_FEAT_NODROP) and tell userland to enter and flush.
-    overflow_.push_back(io_uring_cqe{user_data, res, cflags});
+    overflow_.push_back(OverflowCqe{
+        user_data, res, cflags, {big != nullptr ? big[0] : 0, big != nullptr ? big[1] : 0}});
     RingStats::bump(stats_.overflowed);
     mem_.sq_flags().fetch_or(IORING_SQ_CQ_OVERFLOW, std::memory_order_release);
 }
@@ -156,7 +166,15 @@ bool SyscallCompletionRing::flush_overflow_locked() {
     uint32_t tail = mem_.cq_tail().load(std::memory_order_relaxed);
     bool posted = false;
     while (!overflow_.empty() && tail - head < mem_.cq_entries()) {
-        *mem_.cqe(tail) = overflow_.front();
+        const OverflowCqe& o = overflow_.front();
+        io_uring_cqe* cqe = mem_.cqe(tail);
+        cqe->user_data = o.user_data;
+        cqe->res = o.res;
+        cqe->flags = o.flags;
+        if (mem_.cqe_size() == 32) {
+            cqe->big_cqe[0] = o.big[0];
+            cqe->big_cqe[1] = o.big[1];
+        }
         overflow_.pop_front();
         ++tail;
         posted = true;
@@ -189,8 +207,8 @@ Result<void> SyscallCompletionRing::wait_cqes(kernel::Process& caller, uint32_t 
         const auto now = Clock::now();
         if (now >= deadline) return err(ETIME);
         ++cq_waiters_;
-        cq_cv_.wait_for(lock, std::min<Clock::duration>(deadline - now,
-                                                        std::chrono::milliseconds(20)));
+        cq_cv_.wait_for(lock,
+                        std::min<Clock::duration>(deadline - now, std::chrono::milliseconds(20)));
         --cq_waiters_;
     }
 }

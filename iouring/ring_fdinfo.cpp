@@ -39,7 +39,8 @@ std::string SyscallCompletionRing::fdinfo(int fd) const {
         cached_sq_head = cached_sq_head_;
         seq = next_seq_ - 1;
         inflight = issued_inflight_;
-        overflow.assign(overflow_.begin(), overflow_.end());
+        for (const OverflowCqe& o : overflow_)
+            overflow.push_back(io_uring_cqe{o.user_data, o.res, o.flags});
     }
     const uint64_t submitted = s.submitted.load(std::memory_order_relaxed);
     const uint64_t completed = s.completed.load(std::memory_order_relaxed);

@@ -10,7 +10,7 @@
 namespace toyos::iouring {
 
 class RingFile final : public kernel::File {
-public:
+  public:
     explicit RingFile(std::shared_ptr<SyscallCompletionRing> ring) : ring_(std::move(ring)) {}
     ~RingFile() override { ring_->shutdown(); }
 
@@ -20,7 +20,7 @@ public:
                                         uint64_t offset) override;
     const std::shared_ptr<SyscallCompletionRing>& ring() const { return ring_; }
 
-private:
+  private:
     std::shared_ptr<SyscallCompletionRing> ring_;
 };
 

@@ -4,8 +4,8 @@
 
 namespace toyos::iouring {
 
-kernel::Result<RingMemory> RingMemory::create(uint32_t sq_entries, uint32_t cq_entries,
-                                              bool sqe128, bool cqe32) {
+kernel::Result<RingMemory> RingMemory::create(uint32_t sq_entries, uint32_t cq_entries, bool sqe128,
+                                              bool cqe32) {
     RingMemory m;
     m.sq_entries_ = sq_entries;
     m.cq_entries_ = cq_entries;

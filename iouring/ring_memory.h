@@ -17,10 +17,10 @@
 namespace toyos::iouring {
 
 class RingMemory {
-public:
+  public:
     // sq_entries and cq_entries are powers of two; sqe128/cqe32 double the entry sizes.
-    static kernel::Result<RingMemory> create(uint32_t sq_entries, uint32_t cq_entries,
-                                             bool sqe128, bool cqe32);
+    static kernel::Result<RingMemory> create(uint32_t sq_entries, uint32_t cq_entries, bool sqe128,
+                                             bool cqe32);
 
     void fill_offsets(io_sqring_offsets* sq, io_cqring_offsets* cq) const;
     const kernel::MappingRef& rings() const { return rings_; }
@@ -59,7 +59,7 @@ public:
 
     RingMemory() = default;
 
-private:
+  private:
     std::atomic_ref<uint32_t> word(uint32_t off) const {
         return std::atomic_ref<uint32_t>(
             *reinterpret_cast<uint32_t*>(static_cast<char*>(rings_->base()) + off));

@@ -7,7 +7,11 @@
 #include <netinet/in.h>
 #include <time.h>
 
+#include <linux/nvme_ioctl.h>
+
 #include <chrono>
+#include <cstddef>
+#include <cstring>
 
 #include "iouring/ring.h"
 #include "kernel/vfs.h"
@@ -19,8 +23,8 @@ constexpr uint32_t kUioMaxIov = 1024;
 constexpr uint8_t kSqeFlags = IOSQE_FIXED_FILE | IOSQE_IO_DRAIN | IOSQE_IO_LINK |
                               IOSQE_IO_HARDLINK | IOSQE_ASYNC | IOSQE_CQE_SKIP_SUCCESS;
 constexpr uint32_t kRwFlags = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND;
-constexpr uint32_t kSendFlags = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_OOB |
-                                MSG_WAITALL;
+constexpr uint32_t kSendFlags =
+    MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_OOB | MSG_WAITALL;
 constexpr uint32_t kRecvFlags = MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_OOB;
 
 int64_t timespec_to_ns(const __kernel_timespec& ts) {
@@ -63,9 +67,29 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
         return 0;
     };
 
+    // IOPOLL rings take only what can be polled for (Linux's io_op_def.iopoll).
+    if (setup_flags_ & IORING_SETUP_IOPOLL) {
+        switch (sqe.opcode) {
+            case IORING_OP_NOP:
+            case IORING_OP_READ:
+            case IORING_OP_WRITE:
+            case IORING_OP_READV:
+            case IORING_OP_WRITEV:
+            case IORING_OP_READ_FIXED:
+            case IORING_OP_WRITE_FIXED:
+            case IORING_OP_URING_CMD:
+                break;
+            default:
+                return -EINVAL;
+        }
+    }
+
     switch (sqe.opcode) {
         case IORING_OP_NOP:
             return 0;
+
+        case IORING_OP_URING_CMD:
+            return prep_uring_cmd(req, sqe);
 
         case IORING_OP_READ:
         case IORING_OP_WRITE:
@@ -171,8 +195,8 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
         case IORING_OP_OPENAT: {
             if (sqe.buf_index || sqe.file_index) return -EINVAL;
             if (sqe.flags & IOSQE_FIXED_FILE) return -EBADF;
-            auto path = mem.copy_string_from_user(kernel::UserPtr<char>(sqe.addr),
-                                                  kernel::Vfs::kPathMax);
+            auto path =
+                mem.copy_string_from_user(kernel::UserPtr<char>(sqe.addr), kernel::Vfs::kPathMax);
             if (path.is_error()) return -path.error();
             req->path = std::move(path.value());
             req->len = sqe.len;  // mode
@@ -181,8 +205,7 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
         }
 
         case IORING_OP_CLOSE:
-            if (sqe.off || sqe.addr || sqe.len || sqe.rw_flags || sqe.buf_index ||
-                sqe.file_index)
+            if (sqe.off || sqe.addr || sqe.len || sqe.rw_flags || sqe.buf_index || sqe.file_index)
                 return -EINVAL;
             if (sqe.flags & IOSQE_FIXED_FILE) return -EBADF;
             return 0;
@@ -210,11 +233,10 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
             if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1'000'000'000) return -EINVAL;
             int64_t ns = timespec_to_ns(ts);
             if (sqe.timeout_flags & IORING_TIMEOUT_ABS) {
-                const clockid_t clock = (sqe.timeout_flags & IORING_TIMEOUT_BOOTTIME)
-                                            ? CLOCK_BOOTTIME
-                                            : (sqe.timeout_flags & IORING_TIMEOUT_REALTIME)
-                                                  ? CLOCK_REALTIME
-                                                  : CLOCK_MONOTONIC;
+                const clockid_t clock =
+                    (sqe.timeout_flags & IORING_TIMEOUT_BOOTTIME)   ? CLOCK_BOOTTIME
+                    : (sqe.timeout_flags & IORING_TIMEOUT_REALTIME) ? CLOCK_REALTIME
+                                                                    : CLOCK_MONOTONIC;
                 timespec now{};
                 clock_gettime(clock, &now);
                 ns -= now.tv_sec * 1'000'000'000LL + now.tv_nsec;
@@ -238,6 +260,51 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
 
         default:
             return -EINVAL;
+    }
+}
+
+int SyscallCompletionRing::pin_user(Request* req, uint64_t addr, size_t len, kernel::Access acc) {
+    auto buf = owner_.memory().access(addr, len, acc);
+    if (buf.is_error()) return -buf.error();
+    if (buf->pin) req->pins.push_back(std::move(buf->pin));
+    req->addr = buf->data;
+    req->len = static_cast<uint32_t>(len);
+    return 0;
+}
+
+// IORING_OP_URING_CMD: the command is copied here; what it means is checked once the file is
+// known to be an NVMe generic char device (check_nvme_cmd), as Linux leaves it to the driver.
+int SyscallCompletionRing::prep_uring_cmd(Request* req, const io_uring_sqe& sqe) {
+    if (sqe.uring_cmd_flags != 0 || sqe.ioprio != 0) return -EINVAL;  // (off holds cmd_op)
+    req->cmd_op = sqe.cmd_op;
+    if (setup_flags_ & IORING_SETUP_SQE128)
+        std::memcpy(req->cmd,
+                    reinterpret_cast<const unsigned char*>(&sqe) + offsetof(io_uring_sqe, cmd),
+                    sizeof(req->cmd));
+    return 0;
+}
+
+// NVME_URING_CMD_IO with a struct nvme_uring_cmd. The data buffer is user memory, checked and
+// pinned in the direction the NVMe opcode moves data. Metadata buffers and
+// IORING_URING_CMD_FIXED are not supported (documented in the ABI header).
+int SyscallCompletionRing::check_nvme_cmd(Request* req) {
+    // NVMe needs the big SQE and CQE, as Linux's nvme driver insists.
+    if (!(setup_flags_ & IORING_SETUP_SQE128) || !(setup_flags_ & IORING_SETUP_CQE32))
+        return -EOPNOTSUPP;
+    if (req->cmd_op != NVME_URING_CMD_IO) return -ENOTTY;
+    nvme_uring_cmd c{};
+    std::memcpy(&c, req->cmd, sizeof(c));
+    if (c.metadata != 0 || c.metadata_len != 0) return -EINVAL;
+    // NVMe opcode bits 1:0 give the data direction: 01 to the device, 10 from it.
+    switch (c.opcode & 3) {
+        case 0:
+            return c.data_len == 0 && c.addr == 0 ? 0 : -EINVAL;
+        case 1:
+            return pin_user(req, c.addr, c.data_len, kernel::Access::Read);
+        case 2:
+            return pin_user(req, c.addr, c.data_len, kernel::Access::Write);
+        default:
+            return -EINVAL;  // bidirectional transfers are not supported
     }
 }
 

@@ -25,8 +25,8 @@ struct RingStats {
     RingStats& operator=(const RingStats&) = delete;
 
     std::atomic<uint64_t> enters{0};
-    std::atomic<uint64_t> submitted{0};   // accepted SQEs (each got a sequence number)
-    std::atomic<uint64_t> completed{0};   // completions produced (CQE posted or skipped)
+    std::atomic<uint64_t> submitted{0};  // accepted SQEs (each got a sequence number)
+    std::atomic<uint64_t> completed{0};  // completions produced (CQE posted or skipped)
     std::atomic<uint64_t> cqes_posted{0};
     std::atomic<uint64_t> cqes_skipped{0};  // IOSQE_CQE_SKIP_SUCCESS
     std::atomic<uint64_t> overflowed{0};    // completions that went to the backlog

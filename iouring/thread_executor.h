@@ -13,7 +13,7 @@
 namespace toyos::iouring {
 
 class ThreadExecutor final : public Executor {
-public:
+  public:
     explicit ThreadExecutor(kernel::AsyncSyscallExecutor& pool);
     ~ThreadExecutor() override = default;
 
@@ -26,7 +26,7 @@ public:
     void execute(Request* req);
     uint64_t operations() const { return operations_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     void requeue(Request* req);
 
     kernel::AsyncSyscallExecutor& pool_;

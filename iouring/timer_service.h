@@ -14,7 +14,7 @@ namespace toyos::iouring {
 struct Request;
 
 class TimerService {
-public:
+  public:
     using Callback = void (*)(Request*);
     using Clock = std::chrono::steady_clock;
 
@@ -29,14 +29,14 @@ public:
     bool disarm(Request* req);
     size_t pending() const;
 
-private:
+  private:
     void loop();
 
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     std::multimap<Clock::time_point, std::pair<Request*, Callback>> timers_;
-    std::unordered_map<Request*, std::multimap<Clock::time_point,
-                                               std::pair<Request*, Callback>>::iterator>
+    std::unordered_map<Request*,
+                       std::multimap<Clock::time_point, std::pair<Request*, Callback>>::iterator>
         index_;
     bool stopping_ = false;
     std::thread thread_;

@@ -15,6 +15,8 @@ const char* file_kind_name(FileKind k) {
         case FileKind::EventFd: return "eventfd";
         case FileKind::Ring: return "io_uring";
         case FileKind::Proc: return "proc";
+        case FileKind::BlockDevice: return "blockdev";
+        case FileKind::CharDevice: return "chardev";
         case FileKind::Other: return "other";
     }
     return "?";

@@ -17,7 +17,18 @@ namespace toyos::kernel {
 
 class Process;
 
-enum class FileKind { Regular, Directory, Socket, Stream, EventFd, Ring, Proc, Other };
+enum class FileKind {
+    Regular,
+    Directory,
+    Socket,
+    Stream,
+    EventFd,
+    Ring,
+    Proc,
+    BlockDevice,  // a host block device exposed in /dev (e.g. nvme0n1)
+    CharDevice,   // a host NVMe generic char device in /dev (ngXnY): URING_CMD passthrough
+    Other
+};
 const char* file_kind_name(FileKind k);
 
 class File {
@@ -46,6 +57,13 @@ public:
     // non-blocking underneath; see kernel/blocking.h.)
     bool nonblocking() const { return nonblocking_; }
     void set_nonblocking(bool nb) { nonblocking_ = nb; }
+    // Block devices: opened with O_DIRECT, and whose queue polls (IOPOLL-capable).
+    bool direct() const { return direct_; }
+    bool pollable() const { return pollable_; }
+    void set_device_flags(bool direct, bool pollable) {
+        direct_ = direct;
+        pollable_ = pollable;
+    }
     // Whether a call on it may wait indefinitely (sockets, pipes, terminals).
     bool may_block() const {
         return kind() == FileKind::Socket || kind() == FileKind::Stream ||
@@ -54,6 +72,8 @@ public:
 
 private:
     bool nonblocking_ = false;
+    bool direct_ = false;
+    bool pollable_ = false;
 };
 
 using FileRef = std::shared_ptr<File>;

@@ -13,6 +13,7 @@
 
 #include "iouring/manager.h"
 #include "kernel/log.h"
+#include "kernel/path.h"
 
 namespace toyos::kernel {
 namespace {
@@ -86,6 +87,22 @@ Result<std::unique_ptr<Kernel>> Kernel::boot(KernelConfig config, ProgramCatalog
     k->vfs_ = std::move(vfs).value();
     k->procfs_ = std::make_unique<ProcFs>(*k);
     add_kernel_proc_files(*k);
+    for (const auto& [host, name] : k->config_.devices) {
+        if (auto added = k->devfs_.add(host, name); added.is_error()) {
+            spdlog::error("--device {}: {}", host, std::strerror(added.error()));
+            return err(added.error());
+        }
+    }
+    if (k->config_.nvme) k->devfs_.add_nvme();
+    for (const auto& [name, d] : k->devfs_.devices())
+        spdlog::info(
+            "dev: /dev/{} -> {} ({}{})", name, d.host_path, file_kind_name(d.kind),
+            d.kind == FileKind::BlockDevice ? (d.io_poll ? ", io_poll=1" : ", io_poll=0") : "");
+    if (!k->devfs_.has_passthrough())
+        spdlog::info(
+            "dev: no NVMe generic char device (/dev/ngXnY) exposed: IORING_OP_URING_CMD "
+            "passthrough answers -ENODEV{}",
+            k->config_.nvme ? "" : " (expose the host's with --nvme)");
     register_all_syscalls(k->syscalls_);
     k->async_ = std::make_unique<AsyncSyscallExecutor>(k->config_.async_workers);
     k->io_uring_ = std::make_unique<iouring::IoUringManager>(*k);
@@ -135,17 +152,24 @@ Result<FileRef> Kernel::open_file(Process& proc, int dirfd, const std::string& p
             FileRef f = TOYOS_TRY(procfs_->open(proc, *comps, flags));
             return f;
         }
-        if (auto rest = ProcFs::path_after_leaving(path)) vfs_path = *rest;
+        if (auto comps = DevFs::components(path)) return devfs_.open(*comps, flags);
+        if (auto rest = path_after_leaving("proc", path))
+            vfs_path = *rest;
+        else if (auto rest2 = path_after_leaving("dev", path))
+            vfs_path = *rest2;
     }
     const int host_fd = TOYOS_TRY(vfs_->open(vfs_path, flags, mode, dir_host_fd));
     FileRef f = HostFile::adopt(host_fd, path);
     f->set_nonblocking((flags & O_NONBLOCK) != 0);
+    f->set_device_flags((flags & O_DIRECT) != 0, false);
     return f;
 }
 
 Result<void> Kernel::stat_path(Process& proc, const std::string& path, struct stat* st) {
     if (auto comps = ProcFs::components(path)) return procfs_->stat(proc, *comps, st);
-    if (auto rest = ProcFs::path_after_leaving(path)) return vfs_->stat(*rest, st);
+    if (auto comps = DevFs::components(path)) return devfs_.stat(*comps, st);
+    if (auto rest = path_after_leaving("proc", path)) return vfs_->stat(*rest, st);
+    if (auto rest = path_after_leaving("dev", path)) return vfs_->stat(*rest, st);
     return vfs_->stat(path, st);
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernel/async_executor.h"
+#include "kernel/devfs.h"
 #include "kernel/process_table.h"
 #include "kernel/procfs.h"
 #include "kernel/program_catalog.h"
@@ -36,6 +37,9 @@ struct KernelConfig {
     unsigned sqpoll_idle_ms = 1000;
     int sqpoll_cpu = -1;
     bool trace = false;  // record every ring operation (toyos run --trace FILE)
+    // Host devices in /dev: (host path, name) pairs, and every NVMe namespace with `nvme`.
+    std::vector<std::pair<std::string, std::string>> devices;
+    bool nvme = false;
 };
 
 // Parses "read=ring,write=async,..." into `routes`; an error message on failure.
@@ -66,6 +70,7 @@ public:
     const KernelConfig& config() const { return config_; }
     Vfs& vfs() { return *vfs_; }
     ProcFs& procfs() { return *procfs_; }
+    const DevFs& devfs() const { return devfs_; }
 
     // openat(2) for `proc`, the one path every open takes (syscalls and OPENAT SQEs): /proc
     // goes to ProcFs, everything else to the sandbox VFS. `dirfd` is a toy fd or AT_FDCWD.
@@ -96,6 +101,7 @@ private:
     ProgramCatalog catalog_;
     std::unique_ptr<Vfs> vfs_;
     std::unique_ptr<ProcFs> procfs_;
+    DevFs devfs_;
     SyscallHandlerRegistry syscalls_;
     std::unique_ptr<AsyncSyscallExecutor> async_;
     std::unique_ptr<iouring::IoUringManager> io_uring_;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernel/kernel.h"
+#include "kernel/path.h"
 
 namespace toyos::kernel {
 namespace {
@@ -32,53 +33,7 @@ void ProcFs::add_per_process(const std::string& name, ProcessGenerator gen) {
 }
 
 std::optional<std::vector<std::string>> ProcFs::components(const std::string& path) {
-    // Lexical, like a chroot's view: ".." stops at "/". Toy paths resolve from "/".
-    std::vector<std::string> comps;
-    size_t i = 0;
-    while (i < path.size()) {
-        size_t j = path.find('/', i);
-        if (j == std::string::npos) j = path.size();
-        std::string c = path.substr(i, j - i);
-        if (c == "..") {
-            if (!comps.empty()) comps.pop_back();
-        } else if (!c.empty() && c != ".") {
-            comps.push_back(std::move(c));
-        }
-        i = j + 1;
-    }
-    if (comps.empty() || comps[0] != "proc") return std::nullopt;
-    comps.erase(comps.begin());
-    return comps;
-}
-
-std::optional<std::string> ProcFs::path_after_leaving(const std::string& path) {
-    size_t i = 0;
-    while (i < path.size()) {  // skip "/" and "./" before the first real component
-        if (path[i] == '/')
-            ++i;
-        else if (path.compare(i, 2, "./") == 0)
-            i += 2;
-        else
-            break;
-    }
-    if (path.compare(i, 4, "proc") != 0 || (i + 4 < path.size() && path[i + 4] != '/'))
-        return std::nullopt;
-    if (components(path)) return std::nullopt;  // still inside /proc
-    std::vector<std::string> comps;
-    for (size_t j = 0; j < path.size();) {
-        size_t k = path.find('/', j);
-        if (k == std::string::npos) k = path.size();
-        std::string c = path.substr(j, k - j);
-        if (c == "..") {
-            if (!comps.empty()) comps.pop_back();
-        } else if (!c.empty() && c != ".") {
-            comps.push_back(std::move(c));
-        }
-        j = k + 1;
-    }
-    std::string out;
-    for (const std::string& c : comps) out += "/" + c;
-    return out.empty() ? "/" : out;
+    return components_under("proc", path);
 }
 
 std::vector<std::string> ProcFs::root_names() const {

@@ -39,9 +39,6 @@ class ProcFs {
 
     // The components below /proc of a toy path, or nullopt if it is not under /proc.
     static std::optional<std::vector<std::string>> components(const std::string& path);
-    // A path that enters /proc and leaves it again with ".." ("/proc/../a"): the rest of it,
-    // for the VFS (which cannot walk through /proc, since no host directory backs it).
-    static std::optional<std::string> path_after_leaving(const std::string& path);
 
     // `comps` from components(); `reader` resolves "self".
     Result<FileRef> open(Process& reader, const std::vector<std::string>& comps, int flags) const;

@@ -14,14 +14,14 @@ SysResult sys_stat(SyscallContext& c, const SyscallArgs& a) {
 
 SysResult sys_mkdir(SyscallContext& c, const SyscallArgs& a) {
     const std::string path = TOYOS_TRY(path_arg(c, a, 0));
-    if (ProcFs::components(path)) return err(EACCES);  // /proc is the kernel's
+    if (ProcFs::components(path) || DevFs::components(path)) return err(EACCES);  // kernel mounts
     TOYOS_TRY_VOID(c.kernel.vfs().mkdir(path, static_cast<mode_t>(a.a[1])));
     return 0;
 }
 
 SysResult sys_unlink(SyscallContext& c, const SyscallArgs& a) {
     const std::string path = TOYOS_TRY(path_arg(c, a, 0));
-    if (ProcFs::components(path)) return err(EACCES);
+    if (ProcFs::components(path) || DevFs::components(path)) return err(EACCES);
     TOYOS_TRY_VOID(c.kernel.vfs().unlink(path));
     return 0;
 }

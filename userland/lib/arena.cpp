@@ -29,6 +29,8 @@ char* Arena::strndup(const char* s, size_t n) {
     return p;
 }
 
-char* Arena::strdup(const char* s) { return strndup(s, std::strlen(s)); }
+char* Arena::strdup(const char* s) {
+    return strndup(s, std::strlen(s));
+}
 
 }  // namespace toyos

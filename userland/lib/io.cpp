@@ -19,7 +19,9 @@ ssize_t write_all(int fd, const void* buf, size_t count) {
     return static_cast<ssize_t>(done);
 }
 
-ssize_t puts(int fd, const char* s) { return write_all(fd, s, std::strlen(s)); }
+ssize_t puts(int fd, const char* s) {
+    return write_all(fd, s, std::strlen(s));
+}
 
 ssize_t printf(int fd, const char* fmt, ...) {
     char buf[4096];

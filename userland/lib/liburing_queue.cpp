@@ -39,7 +39,7 @@ int peek(io_uring* ring, io_uring_cqe** cqe_ptr) {
         const unsigned head = *ring->cq.khead;
         const unsigned tail = io_uring_load_acquire(ring->cq.ktail);
         if (head != tail) {
-            *cqe_ptr = &ring->cq.cqes[head & ring->cq.ring_mask];
+            *cqe_ptr = &ring->cq.cqes[(head & ring->cq.ring_mask) << io_uring_cqe_shift(ring)];
             return 0;
         }
         if (!io_uring_cq_has_overflow(ring)) break;
@@ -96,7 +96,8 @@ unsigned io_uring_peek_batch_cqe(io_uring* ring, io_uring_cqe** cqes, unsigned c
         if (ready > 0) {
             const unsigned n = ready < count ? ready : count;
             for (unsigned i = 0; i < n; ++i)
-                cqes[i] = &ring->cq.cqes[(head + i) & ring->cq.ring_mask];
+                cqes[i] =
+                    &ring->cq.cqes[((head + i) & ring->cq.ring_mask) << io_uring_cqe_shift(ring)];
             return n;
         }
         if (!io_uring_cq_has_overflow(ring)) break;

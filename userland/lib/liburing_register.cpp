@@ -35,8 +35,8 @@ constexpr size_t kProbeBytes =
 }
 
 io_uring_probe* io_uring_get_probe_ring(io_uring* ring) {
-    void* mem = sys::mmap(nullptr, kProbeBytes, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* mem =
+        sys::mmap(nullptr, kProbeBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) return nullptr;
     auto* probe = static_cast<io_uring_probe*>(mem);
     if (sys::io_uring_register(ring->ring_fd, IORING_REGISTER_PROBE, probe,

@@ -11,18 +11,22 @@ int io_uring_queue_init_params(unsigned entries, io_uring* ring, io_uring_params
     if (fd < 0) return fd;
     // One mapping for both rings (IORING_FEAT_SINGLE_MMAP), one for the SQEs.
     size_t sq_sz = p->sq_off.array + p->sq_entries * sizeof(unsigned);
-    size_t cq_sz = p->cq_off.cqes + p->cq_entries * sizeof(io_uring_cqe);
+    const size_t cqe_size =
+        (p->flags & IORING_SETUP_CQE32) ? 2 * sizeof(io_uring_cqe) : sizeof(io_uring_cqe);
+    const size_t sqe_size =
+        (p->flags & IORING_SETUP_SQE128) ? 2 * sizeof(io_uring_sqe) : sizeof(io_uring_sqe);
+    size_t cq_sz = p->cq_off.cqes + p->cq_entries * cqe_size;
     const size_t ring_sz = sq_sz > cq_sz ? sq_sz : cq_sz;
-    void* rings = sys::mmap(nullptr, ring_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-                            fd, IORING_OFF_SQ_RING);
+    void* rings = sys::mmap(nullptr, ring_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+                            IORING_OFF_SQ_RING);
     if (rings == MAP_FAILED) {
         const int e = sys::last_mmap_error();
         sys::close(fd);
         return -e;
     }
-    const size_t sqes_sz = p->sq_entries * sizeof(io_uring_sqe);
-    void* sqes = sys::mmap(nullptr, sqes_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-                           fd, IORING_OFF_SQES);
+    const size_t sqes_sz = p->sq_entries * sqe_size;
+    void* sqes = sys::mmap(nullptr, sqes_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+                           IORING_OFF_SQES);
     if (sqes == MAP_FAILED) {
         const int e = sys::last_mmap_error();
         sys::munmap(rings, ring_sz);
@@ -66,7 +70,8 @@ int io_uring_queue_init(unsigned entries, io_uring* ring, unsigned flags) {
 }
 
 void io_uring_queue_exit(io_uring* ring) {
-    sys::munmap(ring->sq.sqes, ring->sq.ring_entries * sizeof(io_uring_sqe));
+    sys::munmap(ring->sq.sqes,
+                ring->sq.ring_entries * (sizeof(io_uring_sqe) << io_uring_sqe_shift(ring)));
     sys::munmap(ring->sq.ring_ptr, ring->sq.ring_sz);
     sys::close(ring->ring_fd);
     ring->ring_fd = -1;

@@ -10,8 +10,10 @@ thread_local int t_mmap_error = 0;
 
 template <class T>
 long L(T v) {
-    if constexpr (std::is_pointer_v<T>) return reinterpret_cast<long>(v);  // NOLINT
-    else return static_cast<long>(v);
+    if constexpr (std::is_pointer_v<T>)
+        return reinterpret_cast<long>(v);  // NOLINT
+    else
+        return static_cast<long>(v);
 }
 }  // namespace
 
@@ -25,7 +27,9 @@ int open(const char* path, int flags, mode_t mode) {
 int openat(int dirfd, const char* path, int flags, mode_t mode) {
     return static_cast<int>(syscall6(TOYOS_SYS_openat, dirfd, L(path), flags, mode));
 }
-int close(int fd) { return static_cast<int>(syscall6(TOYOS_SYS_close, fd)); }
+int close(int fd) {
+    return static_cast<int>(syscall6(TOYOS_SYS_close, fd));
+}
 ssize_t read(int fd, void* buf, size_t count) {
     return syscall6(TOYOS_SYS_read, fd, L(buf), L(count));
 }
@@ -41,15 +45,21 @@ ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) {
 off_t lseek(int fd, off_t offset, int whence) {
     return syscall6(TOYOS_SYS_lseek, fd, offset, whence);
 }
-int fsync(int fd) { return static_cast<int>(syscall6(TOYOS_SYS_fsync, fd)); }
-int fdatasync(int fd) { return static_cast<int>(syscall6(TOYOS_SYS_fdatasync, fd)); }
+int fsync(int fd) {
+    return static_cast<int>(syscall6(TOYOS_SYS_fsync, fd));
+}
+int fdatasync(int fd) {
+    return static_cast<int>(syscall6(TOYOS_SYS_fdatasync, fd));
+}
 int stat(const char* path, struct stat* st) {
     return static_cast<int>(syscall6(TOYOS_SYS_stat, L(path), L(st)));
 }
 int fstat(int fd, struct stat* st) {
     return static_cast<int>(syscall6(TOYOS_SYS_fstat, fd, L(st)));
 }
-int unlink(const char* path) { return static_cast<int>(syscall6(TOYOS_SYS_unlink, L(path))); }
+int unlink(const char* path) {
+    return static_cast<int>(syscall6(TOYOS_SYS_unlink, L(path)));
+}
 int mkdir(const char* path, mode_t mode) {
     return static_cast<int>(syscall6(TOYOS_SYS_mkdir, L(path), mode));
 }
@@ -104,7 +114,9 @@ void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset)
 int munmap(void* addr, size_t length) {
     return static_cast<int>(syscall6(TOYOS_SYS_munmap, L(addr), L(length)));
 }
-int last_mmap_error() { return t_mmap_error; }
+int last_mmap_error() {
+    return t_mmap_error;
+}
 
 int eventfd(unsigned int initval, int flags) {
     return static_cast<int>(syscall6(TOYOS_SYS_eventfd2, initval, flags));
@@ -114,15 +126,19 @@ int io_uring_setup(unsigned entries, void* params) {
 }
 int io_uring_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
                    const void* arg, size_t argsz) {
-    return static_cast<int>(syscall6(TOYOS_SYS_io_uring_enter, fd, to_submit, min_complete,
-                                     flags, L(arg), L(argsz)));
+    return static_cast<int>(
+        syscall6(TOYOS_SYS_io_uring_enter, fd, to_submit, min_complete, flags, L(arg), L(argsz)));
 }
 int io_uring_register(int fd, unsigned opcode, const void* arg, unsigned nr_args) {
     return static_cast<int>(syscall6(TOYOS_SYS_io_uring_register, fd, opcode, L(arg), nr_args));
 }
 
-pid_t getpid() { return static_cast<pid_t>(syscall6(TOYOS_SYS_getpid)); }
-pid_t getppid() { return static_cast<pid_t>(syscall6(TOYOS_SYS_getppid)); }
+pid_t getpid() {
+    return static_cast<pid_t>(syscall6(TOYOS_SYS_getpid));
+}
+pid_t getppid() {
+    return static_cast<pid_t>(syscall6(TOYOS_SYS_getppid));
+}
 void exit(int status) {
     syscall6(TOYOS_SYS_exit, status);
     __builtin_unreachable();  // the kernel ends the thread on the way out of the gate
@@ -136,7 +152,9 @@ pid_t spawn(const char* program, const char* const* argv) {
 pid_t waitpid(pid_t pid, int* status, int options) {
     return static_cast<pid_t>(syscall6(TOYOS_SYS_waitpid, pid, L(status), options));
 }
-int kill(pid_t pid, int sig) { return static_cast<int>(syscall6(TOYOS_SYS_kill, pid, sig)); }
+int kill(pid_t pid, int sig) {
+    return static_cast<int>(syscall6(TOYOS_SYS_kill, pid, sig));
+}
 int sleep_ns(long nanoseconds) {
     return static_cast<int>(syscall6(TOYOS_SYS_sleep_ns, nanoseconds));
 }

@@ -96,12 +96,20 @@ inline void io_uring_store_release(unsigned* p, unsigned v) {
     std::atomic_ref<unsigned>(*p).store(v, std::memory_order_release);
 }
 
+// IORING_SETUP_SQE128 / CQE32 rings have double-size entries: indices shift by one.
+inline unsigned io_uring_sqe_shift(const io_uring* ring) {
+    return (ring->flags & IORING_SETUP_SQE128) ? 1 : 0;
+}
+inline unsigned io_uring_cqe_shift(const io_uring* ring) {
+    return (ring->flags & IORING_SETUP_CQE32) ? 1 : 0;
+}
+
 // The next free SQE, or nullptr when the SQ is full. Writes ring memory only.
 inline io_uring_sqe* io_uring_get_sqe(io_uring* ring) {
     io_uring_sq* sq = &ring->sq;
     const unsigned head = io_uring_load_acquire(sq->khead);
     if (sq->sqe_tail - head >= sq->ring_entries) return nullptr;
-    io_uring_sqe* sqe = &sq->sqes[sq->sqe_tail & sq->ring_mask];
+    io_uring_sqe* sqe = &sq->sqes[(sq->sqe_tail & sq->ring_mask) << io_uring_sqe_shift(ring)];
     sq->sqe_tail++;
     return sqe;
 }
@@ -128,24 +136,29 @@ inline int io_uring_wait_cqe(io_uring* ring, io_uring_cqe** cqe_ptr) {
 }
 
 // Iterates over ready CQEs without consuming them; follow with io_uring_cq_advance.
-#define io_uring_for_each_cqe(ring, head, cqe)                                          \
-    for (head = *(ring)->cq.khead;                                                      \
-         (cqe = (head != ::toyos::io_uring_load_acquire((ring)->cq.ktail)               \
-                     ? &(ring)->cq.cqes[head & (ring)->cq.ring_mask]                    \
-                     : nullptr));                                                       \
+#define io_uring_for_each_cqe(ring, head, cqe)                                \
+    for (head = *(ring)->cq.khead;                                            \
+         (cqe = (head != ::toyos::io_uring_load_acquire((ring)->cq.ktail)     \
+                     ? &(ring)->cq.cqes[(head & (ring)->cq.ring_mask)         \
+                                        << ::toyos::io_uring_cqe_shift(ring)] \
+                     : nullptr));                                             \
          head++)
 
 inline void io_uring_sqe_set_data(io_uring_sqe* sqe, void* data) {
     sqe->user_data = reinterpret_cast<uint64_t>(data);
 }
-inline void io_uring_sqe_set_data64(io_uring_sqe* sqe, uint64_t data) { sqe->user_data = data; }
+inline void io_uring_sqe_set_data64(io_uring_sqe* sqe, uint64_t data) {
+    sqe->user_data = data;
+}
 inline void io_uring_sqe_set_flags(io_uring_sqe* sqe, unsigned flags) {
     sqe->flags = static_cast<uint8_t>(flags);
 }
 inline void* io_uring_cqe_get_data(const io_uring_cqe* cqe) {
     return reinterpret_cast<void*>(cqe->user_data);
 }
-inline uint64_t io_uring_cqe_get_data64(const io_uring_cqe* cqe) { return cqe->user_data; }
+inline uint64_t io_uring_cqe_get_data64(const io_uring_cqe* cqe) {
+    return cqe->user_data;
+}
 
 // --- prep helpers: one per operation ------------------------------------------------------------
 inline void io_uring_prep_rw(int op, io_uring_sqe* sqe, int fd, const void* addr, unsigned len,
@@ -167,6 +180,12 @@ inline void io_uring_prep_rw(int op, io_uring_sqe* sqe, int fd, const void* addr
 inline void io_uring_prep_nop(io_uring_sqe* sqe) {
     io_uring_prep_rw(IORING_OP_NOP, sqe, -1, nullptr, 0, 0);
 }
+// A driver command (on an SQE128 ring, the command bytes follow at sqe->cmd); NVMe
+// passthrough uses cmd_op NVME_URING_CMD_IO with a struct nvme_uring_cmd there.
+inline void io_uring_prep_uring_cmd(io_uring_sqe* sqe, int cmd_op, int fd) {
+    io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, nullptr, 0, 0);
+    sqe->cmd_op = static_cast<uint32_t>(cmd_op);
+}
 inline void io_uring_prep_read(io_uring_sqe* sqe, int fd, void* buf, unsigned nbytes,
                                uint64_t offset) {
     io_uring_prep_rw(IORING_OP_READ, sqe, fd, buf, nbytes, offset);
@@ -179,8 +198,8 @@ inline void io_uring_prep_readv(io_uring_sqe* sqe, int fd, const iovec* iovecs, 
                                 uint64_t offset) {
     io_uring_prep_rw(IORING_OP_READV, sqe, fd, iovecs, nr_vecs, offset);
 }
-inline void io_uring_prep_writev(io_uring_sqe* sqe, int fd, const iovec* iovecs,
-                                 unsigned nr_vecs, uint64_t offset) {
+inline void io_uring_prep_writev(io_uring_sqe* sqe, int fd, const iovec* iovecs, unsigned nr_vecs,
+                                 uint64_t offset) {
     io_uring_prep_rw(IORING_OP_WRITEV, sqe, fd, iovecs, nr_vecs, offset);
 }
 inline void io_uring_prep_read_fixed(io_uring_sqe* sqe, int fd, void* buf, unsigned nbytes,
@@ -188,8 +207,8 @@ inline void io_uring_prep_read_fixed(io_uring_sqe* sqe, int fd, void* buf, unsig
     io_uring_prep_rw(IORING_OP_READ_FIXED, sqe, fd, buf, nbytes, offset);
     sqe->buf_index = static_cast<uint16_t>(buf_index);
 }
-inline void io_uring_prep_write_fixed(io_uring_sqe* sqe, int fd, const void* buf,
-                                      unsigned nbytes, uint64_t offset, int buf_index) {
+inline void io_uring_prep_write_fixed(io_uring_sqe* sqe, int fd, const void* buf, unsigned nbytes,
+                                      uint64_t offset, int buf_index) {
     io_uring_prep_rw(IORING_OP_WRITE_FIXED, sqe, fd, buf, nbytes, offset);
     sqe->buf_index = static_cast<uint16_t>(buf_index);
 }

@@ -17,9 +17,19 @@
 //  * IORING_SETUP_SQPOLL rings share one kernel poller thread (as if every one were created
 //    with IORING_SETUP_ATTACH_WQ); sq_thread_idle is honoured per ring (0: 1000 ms).
 //    IORING_SETUP_SQ_AFF is refused: the shared poller cannot be pinned per ring.
-//  * Setup flags toyos does not implement (IOPOLL, SQ_AFF, R_DISABLED, ATTACH_WQ,
-//    DEFER_TASKRUN) are refused with -EINVAL rather than accepted and ignored. COOP_TASKRUN and TASKRUN_FLAG are accepted: completions are posted
-//    by kernel threads, so there is never task work to run and IORING_SQ_TASKRUN stays clear.
+//  * IORING_SETUP_IOPOLL rings take only pollable operations (NOP, READ/WRITE[V], *_FIXED,
+//    URING_CMD; anything else -EINVAL) and their reads and writes need O_DIRECT files
+//    (-EOPNOTSUPP otherwise), as in Linux. Unlike Linux, their CQEs are posted as the I/O
+//    completes: userland need not enter to poll. O_DIRECT I/O on a block device whose queue
+//    polls runs on a host IOPOLL ring; other files complete through interrupts.
+//  * IORING_OP_URING_CMD: NVMe passthrough (NVME_URING_CMD_IO on /dev/ngXnY) on rings set up
+//    with SQE128 | CQE32, like Linux's nvme driver requires. Metadata buffers and
+//    IORING_URING_CMD_FIXED are refused with -EINVAL; bidirectional commands too. The CQE's
+//    res is the NVMe status (or -errno), big_cqe[0] the command's result dword.
+//  * Setup flags toyos does not implement (SQ_AFF, R_DISABLED, ATTACH_WQ, DEFER_TASKRUN) are
+//    refused with -EINVAL rather than accepted and ignored. COOP_TASKRUN and TASKRUN_FLAG are
+//    accepted: completions are posted by kernel threads, so there is never task work to run
+//    and IORING_SQ_TASKRUN stays clear.
 #pragma once
 
 #include <linux/io_uring.h>
