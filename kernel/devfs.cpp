@@ -75,6 +75,20 @@ Result<void> DevFs::add(const std::string& host_path, const std::string& name) {
     return {};
 }
 
+Result<void> DevFs::add_stand_in(const DeviceInfo& d) {
+    struct stat st {};
+    if (::stat(d.host_path.c_str(), &st) != 0) return err(errno);
+    const bool facts = d.kind == FileKind::BlockDevice ||
+                       (d.kind == FileKind::CharDevice && d.nsid > 0 && d.lba_shift >= 9);
+    if (!S_ISREG(st.st_mode) || !facts || d.name.empty() || d.name.find('/') != std::string::npos)
+        return err(EINVAL);
+    if (devices_.count(d.name) != 0) return err(EEXIST);
+    devices_[d.name] = d;
+    spdlog::info("dev: /dev/{} stands in for a {} (file {})", d.name, file_kind_name(d.kind),
+                 d.host_path);
+    return {};
+}
+
 size_t DevFs::add_nvme() {
     static const std::regex kNvme("(nvme|ng)[0-9]+n[0-9]+");
     size_t found = 0;

@@ -47,6 +47,10 @@ class DevFs {
     // Adds `host_path` as /dev/NAME. ENODEV if it is not a block device or an NVMe generic
     // char device whose namespace can be identified; EEXIST if NAME is taken.
     Result<void> add(const std::string& host_path, const std::string& name);
+    // Tests only: `d.host_path` is a regular file that stands in for a block device or an NVMe
+    // generic char device with the facts in `d`, so that what the kernel checks before the
+    // device can be tested on machines without one. EINVAL if it is not a regular file.
+    Result<void> add_stand_in(const DeviceInfo& d);
     // Every NVMe namespace of the host (block and generic char devices); how many were found.
     size_t add_nvme();
     // At boot: the --device list (any failure is an error) and, with `nvme`, every NVMe

@@ -87,6 +87,8 @@ Result<std::unique_ptr<Kernel>> Kernel::boot(KernelConfig config, ProgramCatalog
     k->vfs_ = std::move(vfs).value();
     k->procfs_ = std::make_unique<ProcFs>(*k);
     add_kernel_proc_files(*k);
+    for (const DeviceInfo& d : k->config_.stand_in_devices)
+        TOYOS_TRY_VOID(k->devfs_.add_stand_in(d));
     TOYOS_TRY_VOID(k->devfs_.expose(k->config_.devices, k->config_.nvme));
     register_all_syscalls(k->syscalls_);
     k->async_ = std::make_unique<AsyncSyscallExecutor>(k->config_.async_workers);

@@ -142,6 +142,26 @@ devtest threads --executor threads -- --expect threads --region threads-write --
 devtest hostsqpoll --sqpoll -- --expect hostsqpoll --region hostsqpoll-write -- \
     fixed-odirect passthrough-read iopoll-read
 
+# --- IOPOLL polls: its completions raise no interrupt -----------------------------------------
+# The poll queue (hctx of type "poll") has no interrupt vector: I/O completed by polling does
+# not move the NVMe queues' interrupt counts, I/O completed by interrupts does. The same 96
+# reads run once on the IOPOLL path and once on the thread pool as the control.
+nvme_irqs() {
+    awk '/nvme0q[1-9]/ {for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i} END {print s + 0}' /proc/interrupts
+}
+irq0=$(nvme_irqs)
+devtest polled -- -- iopoll-read
+irq1=$(nvme_irqs)
+devtest interrupts --executor threads -- --expect threads -- iopoll-read
+irq2=$(nvme_irqs)
+polled=$((irq1 - irq0)) interrupts=$((irq2 - irq1))
+note "NVMe I/O queue interrupts: $polled during 96 IOPOLL-ring reads, $interrupts during the same reads on the thread pool"
+if [ "$polled" -lt 10 ] && [ "$interrupts" -ge 48 ]; then
+    result device.iopoll-polled PASS "96 reads on the host IOPOLL ring raised $polled interrupts (thread pool: $interrupts)"
+else
+    result device.iopoll-polled FAIL "96 reads on the host IOPOLL ring raised $polled interrupts (thread pool: $interrupts)"
+fi
+
 # --- ringbench, a short run of each mode ------------------------------------------------------
 R=/tmp/benchroot
 mkdir -p $R
