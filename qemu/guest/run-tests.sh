@@ -29,6 +29,7 @@ note() { echo "TOYOS-QEMU NOTE $*"; }
 # The last lines of a log, indented, as context for a failure.
 context() { tail -n "${2:-40}" "$1" | sed 's/^/    | /'; }
 
+note "booted: guest uptime ${start} s when the tests start"
 note "guest kernel $(uname -r), $(nproc) cpus, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
 note "accelerator seen by the guest: $(dmesg | grep -o 'Hypervisor detected: .*' || echo 'no hypervisor (TCG)')"
 
