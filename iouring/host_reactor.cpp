@@ -94,11 +94,14 @@ void HostReactor::run_sync(const std::function<void()>& fn) {
         fn();
         return;
     }
+    // Wake first, then hand the command over: once the reactor has run it, this thread
+    // touches nothing of the reactor's (its destructor may close wake_fd_ right after).
+    // pending_ keeps the reactor from going back to sleep in between.
     Command cmd{fn};
-    while (!commands_.bounded_push(&cmd)) std::this_thread::yield();
     pending_.fetch_add(1, std::memory_order_seq_cst);
     const uint64_t one = 1;
     (void)!::write(wake_fd_, &one, sizeof(one));
+    while (!commands_.bounded_push(&cmd)) std::this_thread::yield();
     cmd.done.acquire();
 }
 
