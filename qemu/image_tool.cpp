@@ -43,7 +43,7 @@ bool check_region(FILE* f, const ImageRegion& r) {
         if (std::fseek(f, static_cast<long>(r.offset + done), SEEK_SET) != 0 ||
             std::fread(buf.data(), 1, n, f) != n) {
             std::printf("RESULT host.image.%s FAIL cannot read the image at %llu\n", r.name,
-                        static_cast<unsigned long long>(r.offset + done));
+                        static_cast<unsigned long long>(r.offset) + done);
             return false;
         }
         const size_t bad = pattern_mismatch(r.seed, r.offset + done, buf.data(), n);
@@ -51,7 +51,7 @@ bool check_region(FILE* f, const ImageRegion& r) {
             const bool original = pattern_mismatch(kImageSeed, r.offset + done, buf.data(), n) == n;
             std::printf(
                 "RESULT host.image.%s FAIL byte %llu differs from the expected pattern%s\n", r.name,
-                static_cast<unsigned long long>(r.offset + done + bad),
+                static_cast<unsigned long long>(r.offset) + done + bad,
                 original ? " (the region still holds the original image: never written)" : "");
             return false;
         }

@@ -35,7 +35,7 @@ struct ReadPlan {
     unsigned nlb(unsigned i) const { return kBlocks[i % 8]; }
     uint64_t offset(unsigned i) const { return spread_lba(i, region_lbas, nlb(i)) * o.lba_size; }
     size_t len(unsigned i) const { return nlb(i) * o.lba_size; }
-    size_t slot_bytes() const { return kMaxBlocks * o.lba_size; }
+    size_t slot_bytes() const { return size_t{kMaxBlocks} * o.lba_size; }
     Verdict check(unsigned i, const unsigned char* slot, const io_uring_cqe& cqe) {
         DT_CHECK(cqe.res == static_cast<int>(len(i)), "read %u: res %d, expected %zu", i, cqe.res,
                  len(i));
@@ -50,7 +50,7 @@ struct ReadPlan {
 // Writes the target region in `chunk`s, then reads it back and checks it.
 Verdict write_and_verify(io_uring* ring, int fd, const WriteTarget& t, unsigned chunk,
                          bool spin = false) {
-    DmaBuffer mem(8 * chunk);
+    DmaBuffer mem(size_t{8} * chunk);
     DT_CHECK(mem.ok());
     const unsigned n = static_cast<unsigned>(t.bytes / chunk);
     Verdict v = pump(
@@ -205,7 +205,7 @@ Verdict test_fixed_odirect(const Options& o) {
     const int fd = sys::open(o.block, O_RDWR | O_DIRECT);
     DT_CHECK(fd >= 0, "open %s O_RDWR|O_DIRECT: %s", o.block, io::error_text(fd));
     const unsigned depth = 8;
-    const size_t slot = 128 * 1024;
+    const size_t slot = size_t{128} * 1024;
     DmaBuffer mem(depth * slot);
     DT_CHECK(mem.ok());
     iovec iov[depth];
@@ -377,7 +377,8 @@ Verdict test_sqpoll(const Options& o) {
     io_uring_queue_exit(&ring);
     // Every submission went through the poller; the process entered at most to wake it once
     // (the poller may sleep before the first SQE).
-    DT_CHECK(submitted == count + 2 * (t.bytes / (16 * 1024)), "Submitted %llu", ull(submitted));
+    DT_CHECK(submitted == count + 2 * (t.bytes / (uint64_t{16} * 1024)), "Submitted %llu",
+             ull(submitted));
     DT_CHECK(enters <= 1, "%llu toy enters for %llu SQEs", ull(enters), ull(submitted));
     return pass("%llu O_DIRECT reads/writes (%s verified) with %llu toy enters", ull(submitted),
                 t.name, ull(enters));

@@ -20,9 +20,9 @@ enum class Expect {
 };
 
 struct Options {
-    unsigned lba_size = 512;  // the namespace's logical block size
-    uint32_t nsid = 1;        // its namespace id
-    uint64_t lbas = 0;        // its capacity in logical blocks
+    size_t lba_size = 512;  // the namespace's logical block size
+    uint32_t nsid = 1;      // its namespace id
+    uint64_t lbas = 0;      // its capacity in logical blocks
     const char* ng = "/dev/ng0n1";
     const char* block = "/dev/nvme0n1";
     const char* region = nullptr;  // where write tests write (image_pattern.h); default theirs

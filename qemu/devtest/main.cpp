@@ -72,7 +72,7 @@ extern "C" int toyos_main(int argc, char** argv) {
             break;
         }
         if (is("--lba-size")) {
-            o.lba_size = static_cast<unsigned>(std::strtoul(v, nullptr, 10));
+            o.lba_size = std::strtoul(v, nullptr, 10);
         } else if (is("--nsid")) {
             o.nsid = static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
         } else if (is("--lbas")) {

@@ -34,7 +34,7 @@ void prep_nvme(io_uring_sqe* sqe, int fd, uint8_t opcode, const Options& o, uint
     c->nsid = o.nsid;
     if (nlb > 0) {
         c->addr = reinterpret_cast<uintptr_t>(buf);
-        c->data_len = nlb * o.lba_size;
+        c->data_len = static_cast<uint32_t>(nlb * o.lba_size);
         c->cdw10 = static_cast<uint32_t>(slba);
         c->cdw11 = static_cast<uint32_t>(slba >> 32);
         c->cdw12 = nlb - 1;  // 0's based
@@ -94,21 +94,21 @@ Verdict test_passthrough_read(const Options& o) {
     const unsigned max_nlb = 256;
     const uint64_t region_lbas = qemu::kReadRegion.bytes / o.lba_size;
     const unsigned count = 64, depth = 8;
-    DmaBuffer mem(depth * max_nlb * o.lba_size);
+    DmaBuffer mem(size_t{depth} * max_nlb * o.lba_size);
     DT_CHECK(mem.ok());
     uint64_t bytes = 0;
     Verdict v = pump(
-        &p.ring, count, depth, mem, max_nlb * o.lba_size,
+        &p.ring, count, depth, mem, size_t{max_nlb} * o.lba_size,
         [&](unsigned i, unsigned char* slot, io_uring_sqe* sqe) {
             const unsigned nlb = kBlocks[i % 8];
-            std::memset(slot, 0, nlb * o.lba_size);
+            std::memset(slot, 0, size_t{nlb} * o.lba_size);
             prep_nvme(sqe, p.fd, kNvmeRead, o, spread_lba(i, region_lbas, nlb), nlb, slot);
         },
         [&](unsigned i, unsigned char* slot, const io_uring_cqe& cqe) -> Verdict {
             const unsigned nlb = kBlocks[i % 8];
             const uint64_t off = spread_lba(i, region_lbas, nlb) * o.lba_size;
             DT_CHECK(cqe.res == 0, "read %u: res %d", i, cqe.res);
-            const size_t len = nlb * o.lba_size;
+            const size_t len = size_t{nlb} * o.lba_size;
             const size_t bad = qemu::pattern_mismatch(qemu::kImageSeed, off, slot, len);
             DT_CHECK(bad == len, "read %u (%zu bytes at %llu): byte %zu differs", i, len,
                      static_cast<unsigned long long>(off), bad);
@@ -129,7 +129,7 @@ Verdict test_passthrough_write(const Options& o) {
     DT_CHECK(p.error == 0, "SQE128/CQE32 ring: %s", io::error_text(p.error));
     // Never write to a disk that is not the test image: its first blocks must match.
     {
-        DmaBuffer head(64 * 1024);
+        DmaBuffer head(size_t{64} * 1024);
         DT_CHECK(head.ok());
         io_uring_sqe* sqe = io_uring_get_sqe(&p.ring);
         prep_nvme(sqe, p.fd, kNvmeRead, o, 0, static_cast<uint32_t>(head.bytes / o.lba_size),
@@ -147,7 +147,7 @@ Verdict test_passthrough_write(const Options& o) {
     const uint64_t first_lba = t.offset / o.lba_size;
     const unsigned chunk = 64 * 1024, nlb = chunk / o.lba_size;
     const unsigned writes = static_cast<unsigned>(t.bytes / chunk);
-    DmaBuffer mem(4 * chunk);
+    DmaBuffer mem(size_t{4} * chunk);
     DT_CHECK(mem.ok());
     Verdict v = pump(
         &p.ring, writes, 4, mem, chunk,
@@ -206,7 +206,7 @@ Verdict test_passthrough_errors(const Options& o) {
     PassthroughRing p(o, O_RDONLY);
     DT_CHECK(p.fd >= 0, "open %s: %s", o.ng, io::error_text(p.fd));
     DT_CHECK(p.error == 0, "SQE128/CQE32 ring: %s", io::error_text(p.error));
-    DmaBuffer mem(64 * 1024);
+    DmaBuffer mem(size_t{64} * 1024);
     DT_CHECK(mem.ok());
     ProcCounters before;
     DT_CHECK(before.read_global());

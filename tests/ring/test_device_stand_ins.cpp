@@ -161,7 +161,7 @@ int prog_iopoll_stand_in(int, char**) {
     if (fd == -EINVAL) return kSkipNoDirectIo;
     T_CHECK(fd >= 0);
     io_uring ring;
-    constexpr unsigned kOps = 32, kLen = 4096;
+    constexpr size_t kOps = 32, kLen = 4096;
     T_CHECK(io_uring_queue_init(kOps, &ring, IORING_SETUP_IOPOLL) == 0);
     auto* mem = static_cast<unsigned char*>(sys::mmap(nullptr, kOps * kLen, PROT_READ | PROT_WRITE,
                                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
@@ -173,7 +173,7 @@ int prog_iopoll_stand_in(int, char**) {
     for (unsigned i = 0; i < kOps; ++i) {
         io_uring_sqe* sqe = io_uring_get_sqe(&ring);
         T_CHECK(sqe != nullptr);
-        const uint64_t off = uint64_t{(i * 7) % kOps} * kLen;
+        const uint64_t off = uint64_t{i} * 7 % kOps * kLen;
         if (i % 2 == 0)
             io_uring_prep_read(sqe, fd, mem + i * kLen, kLen, off);
         else
@@ -189,7 +189,7 @@ int prog_iopoll_stand_in(int, char**) {
         io_uring_cqe_seen(&ring, cqe);
         if (res == -EOPNOTSUPP) return kSkipNoIopoll;
         T_CHECK(res == static_cast<int>(kLen));
-        const uint64_t off = uint64_t{(i * 7) % kOps} * kLen;
+        const uint64_t off = uint64_t{i} * 7 % kOps * kLen;
         for (unsigned b = 0; b < kLen; ++b) T_CHECK(mem[i * kLen + b] == pattern_byte(off + b));
     }
     if (uring_executor()) {
@@ -265,7 +265,7 @@ TEST(DeviceStandIns, NvmeCommandChecksBeforeTheDevice) {
 
 TEST(DeviceStandIns, IopollRingOnAPollingBlockDevice) {
     test::TempRoot root;
-    std::string data(32 * 4096, '\0');
+    std::string data(size_t{32} * 4096, '\0');
     for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(pattern_byte(i));
     root.write("disk.img", data);
     kernel::KernelConfig config;
