@@ -26,6 +26,13 @@ result() {  # NAME STATUS DETAIL...
     esac
 }
 note() { echo "TOYOS-QEMU NOTE $*"; }
+# Marks the end of a phase with its duration.
+phase_start=$start
+phase() {
+    _t=$(now)
+    note "phase $1 took $(awk -v a="$phase_start" -v b="$_t" 'BEGIN {printf "%.1f", b - a}') s"
+    phase_start=$_t
+}
 # The last lines of a log, indented, as context for a failure.
 context() { tail -n "${2:-40}" "$1" | sed 's/^/    | /'; }
 
@@ -69,6 +76,7 @@ else
     result boot.io-poll FAIL "$Q/io_poll = '$(cat $Q/io_poll 2>/dev/null)'"
 fi
 
+phase boot-checks
 # --- what toyos detects at boot --------------------------------------------------------------
 mkdir -p /tmp/r0
 $TOYOS run --log-level info --nvme --root /tmp/r0 true >"$LOGS/detect" 2>&1
@@ -106,6 +114,7 @@ if [ ! -s "$LOGS/integration.results" ]; then
     context "$LOGS/integration"
 fi
 
+phase integration
 # --- device tests: toyos programs on the NVMe disk ------------------------------------------
 # devtest PREFIX TOYOS_OPTIONS -- DEVTEST_OPTIONS -- TESTS: runs libtoyos_devtest.so and turns
 # its RESULT lines into ours (named PREFIX.TEST); a test it did not report is a FAIL.
@@ -143,6 +152,7 @@ devtest threads --executor threads -- --expect threads --region threads-write --
 devtest hostsqpoll --sqpoll -- --expect hostsqpoll --region hostsqpoll-write -- \
     fixed-odirect passthrough-read iopoll-read
 
+phase device-tests
 # --- IOPOLL polls: its completions raise no interrupt -----------------------------------------
 # The poll queue (hctx of type "poll") has no interrupt vector: I/O completed by polling does
 # not move the NVMe queues' interrupt counts, I/O completed by interrupts does. The same 96
@@ -163,6 +173,7 @@ else
     result device.iopoll-polled FAIL "96 reads on the host IOPOLL ring raised $polled interrupts (thread pool: $interrupts)"
 fi
 
+phase iopoll-interrupts
 # --- ringbench, a short run of each mode ------------------------------------------------------
 R=/tmp/benchroot
 mkdir -p $R
@@ -201,6 +212,7 @@ ringbench direct-seqread-128k --nvme -- --rw=read --bs=128k --iodepth=16 --direc
 ringbench sqpoll --nvme -- --rw=randread --bs=4k --iodepth=32 --direct=1 --sqpoll --size=16M --filename=/dev/nvme0n1
 ringbench host-sqpoll --sqpoll -- --rw=randread --bs=4k --iodepth=16 --size=16M --filename=/bench.dat
 
+phase ringbench
 # --- the end: /proc/iouring of the device run, and the summary -------------------------------
 echo "TOYOS-QEMU NOTE /proc/iouring at the end of the device tests:"
 if [ -s "$LOGS/proc-iouring" ]; then
