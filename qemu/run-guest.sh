@@ -105,7 +105,7 @@ guest_s=$(elapsed "$boot0")
 
 # The results: the guest's lines, then the host's check of the image.
 results=$work/results.txt
-grep -a '^TOYOS-QEMU ' "$log" | sed 's/^TOYOS-QEMU //' >"$results" || true
+tr -d '\r' <"$log" | grep -a '^TOYOS-QEMU ' | sed 's/^TOYOS-QEMU //' >"$results" || true
 echo "==== serial console (machine lines) ===="
 grep -a '^RESULT \|^NOTE ' "$results" || true
 echo "==== /proc/iouring in the guest ===="
