@@ -1,6 +1,7 @@
 #include "iouring/host_reactor.h"
 
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -93,11 +94,14 @@ void HostReactor::run_sync(const std::function<void()>& fn) {
         fn();
         return;
     }
+    // Wake first, then hand the command over: once the reactor has run it, this thread
+    // touches nothing of the reactor's (its destructor may close wake_fd_ right after).
+    // pending_ keeps the reactor from going back to sleep in between.
     Command cmd{fn};
-    while (!commands_.bounded_push(&cmd)) std::this_thread::yield();
     pending_.fetch_add(1, std::memory_order_seq_cst);
     const uint64_t one = 1;
     (void)!::write(wake_fd_, &one, sizeof(one));
+    while (!commands_.bounded_push(&cmd)) std::this_thread::yield();
     cmd.done.acquire();
 }
 
@@ -375,6 +379,7 @@ bool HostReactor::prep(Request* r) {
 
 void HostReactor::complete(Request* r, int32_t res) {
     r->exec_state.store(ExecState::Done, std::memory_order_release);
+    if (kind_ != Kind::General) device_ops.fetch_add(1, std::memory_order_relaxed);
     if (r->opcode == IORING_OP_ACCEPT && res >= 0) {
         auto file = std::make_shared<kernel::HostFile>(res, kernel::FileKind::Socket, "socket:tcp");
         file->set_nonblocking((r->op_flags & SOCK_NONBLOCK) != 0);
@@ -459,8 +464,21 @@ void HostReactor::loop() {
     setup_flags_ = p.flags;
     if (buf_slots_.size > 0 && io_uring_register_buffers_sparse(&ring_, buf_slots_.size) < 0)
         buf_slots_.size = 0;
-    if (file_slots_.size > 0 && io_uring_register_files_sparse(&ring_, file_slots_.size) < 0)
-        file_slots_.size = 0;
+    if (file_slots_.size > 0 && io_uring_register_files_sparse(&ring_, file_slots_.size) < 0) {
+        // Linux caps a file table at RLIMIT_NOFILE (1024 by default on a fresh system).
+        rlimit nofile{};
+        const unsigned cap =
+            ::getrlimit(RLIMIT_NOFILE, &nofile) == 0
+                ? static_cast<unsigned>(std::min<rlim_t>(nofile.rlim_cur, kHostFileSlots))
+                : 0;
+        if (cap >= 64 && io_uring_register_files_sparse(&ring_, cap) == 0) {
+            file_slots_.size = cap;
+        } else {
+            file_slots_.size = 0;
+            spdlog::warn("host ring {}: no registered file table; fixed files run as plain fds",
+                         index_);
+        }
+    }
     if (kind_ == Kind::Iopoll) {
         started_.release();
         iopoll_loop();

@@ -56,6 +56,9 @@ class HostReactor {
     std::atomic<uint64_t> host_cqes{0};
     std::atomic<uint64_t> fixed_buffer_ops{0};
     std::atomic<uint64_t> fixed_file_ops{0};
+    // Passthrough and IOPOLL rings: toy requests this ring completed (wake-up reads and
+    // cancels not counted).
+    std::atomic<uint64_t> device_ops{0};
 
   private:
     struct Command {

@@ -151,12 +151,12 @@ HostExecutorStats HostRingExecutor::stats() const {
     for (const auto& r : reactors_) add(*r);
     if (passthrough_) {
         add(*passthrough_);
-        s.passthrough_ops = passthrough_->host_sqes.load();
+        s.passthrough_ops = passthrough_->device_ops.load();
         s.passthrough_ring = true;
     }
     if (iopoll_) {
         add(*iopoll_);
-        s.iopoll_ops = iopoll_->host_sqes.load();
+        s.iopoll_ops = iopoll_->device_ops.load();
         s.iopoll_ring = true;
     }
     return s;

@@ -34,8 +34,7 @@ IoUringManager::IoUringManager(kernel::Kernel& kernel) : kernel_(kernel) {
         hc.sqpoll_cpu = cfg.sqpoll_cpu;
         // The passthrough and IOPOLL rings exist only when there is a device to use them.
         hc.passthrough = kernel.devfs().has_passthrough();
-        for (const auto& [name, d] : kernel.devfs().devices())
-            if (d.kind == kernel::FileKind::BlockDevice && d.io_poll) hc.iopoll = true;
+        hc.iopoll = kernel.devfs().has_polling_queue();
         auto host = HostRingExecutor::create(hc, features_);
         if (host.ok()) {
             host_ = std::move(host.value());

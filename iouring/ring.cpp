@@ -346,11 +346,14 @@ int SyscallCompletionRing::resolve_file(Request* req) {
         case IORING_OP_CONNECT:
             if (!f.value()->is_socket()) return -ENOTSOCK;
             break;
-        case IORING_OP_URING_CMD:
-            // Only NVMe generic char devices (/dev/ngXnY) take commands.
-            if (f.value()->kind() != kernel::FileKind::CharDevice) return -EOPNOTSUPP;
-            if (int r = check_nvme_cmd(req); r < 0) return r;
+        case IORING_OP_URING_CMD: {
+            // Only NVMe generic char devices (/dev/ngXnY) take commands (Linux: -EOPNOTSUPP
+            // for a file whose driver has no uring_cmd).
+            const kernel::DeviceFile* dev = f.value()->as_device();
+            if (dev == nullptr || dev->kind() != kernel::FileKind::CharDevice) return -EOPNOTSUPP;
+            if (int r = check_nvme_cmd(req, *dev); r < 0) return r;
             break;
+        }
         default:
             break;
     }

@@ -23,6 +23,10 @@
 #include "iouring/trace_log.h"
 #include "kernel/process.h"
 
+namespace toyos::kernel {
+class DeviceFile;
+}
+
 namespace toyos::iouring {
 
 class Executor;
@@ -115,7 +119,7 @@ class SyscallCompletionRing {
     uint32_t submit_sqes(uint32_t to_submit);
     int prep(Request* req, const io_uring_sqe& sqe);
     int prep_uring_cmd(Request* req, const io_uring_sqe& sqe);
-    int check_nvme_cmd(Request* req);
+    int check_nvme_cmd(Request* req, const kernel::DeviceFile& dev);
     // Checks [addr, addr+len) is the owner's memory with `acc` and pins it for the request.
     int pin_user(Request* req, uint64_t addr, size_t len, kernel::Access acc);
     void queue_chain(Request* head, IssueList& to_issue);

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "iouring/ring.h"
+#include "kernel/devfs.h"
 #include "kernel/vfs.h"
 
 namespace toyos::iouring {
@@ -284,28 +285,55 @@ int SyscallCompletionRing::prep_uring_cmd(Request* req, const io_uring_sqe& sqe)
     return 0;
 }
 
-// NVME_URING_CMD_IO with a struct nvme_uring_cmd. The data buffer is user memory, checked and
-// pinned in the direction the NVMe opcode moves data. Metadata buffers and
-// IORING_URING_CMD_FIXED are not supported (documented in the ABI header).
-int SyscallCompletionRing::check_nvme_cmd(Request* req) {
+// NVME_URING_CMD_IO with a struct nvme_uring_cmd, checked as Linux checks an unprivileged
+// opener's command (toy processes are not trusted with the device), plus what only the
+// kernel can check here: the data buffer must be the process's memory, in the direction the
+// command moves data, and exactly as long as the blocks the command transfers -- the device
+// DMAs by block count, not by data_len. What is refused, and why, is in the ABI header.
+int SyscallCompletionRing::check_nvme_cmd(Request* req, const kernel::DeviceFile& dev) {
     // NVMe needs the big SQE and CQE, as Linux's nvme driver insists.
     if (!(setup_flags_ & IORING_SETUP_SQE128) || !(setup_flags_ & IORING_SETUP_CQE32))
         return -EOPNOTSUPP;
-    if (req->cmd_op != NVME_URING_CMD_IO) return -ENOTTY;
+    switch (req->cmd_op) {
+        case NVME_URING_CMD_IO:
+            break;
+        case NVME_URING_CMD_IO_VEC:
+        case NVME_URING_CMD_ADMIN:
+        case NVME_URING_CMD_ADMIN_VEC:
+            return -EOPNOTSUPP;  // Linux has them; toyos does not (ABI header)
+        default:
+            return -ENOTTY;
+    }
     nvme_uring_cmd c{};
     std::memcpy(&c, req->cmd, sizeof(c));
+    const kernel::DeviceInfo& ns = dev.info();
+    if (c.flags != 0 || c.nsid != ns.nsid) return -EINVAL;
     if (c.metadata != 0 || c.metadata_len != 0) return -EINVAL;
-    // NVMe opcode bits 1:0 give the data direction: 01 to the device, 10 from it.
-    switch (c.opcode & 3) {
-        case 0:
-            return c.data_len == 0 && c.addr == 0 ? 0 : -EINVAL;
-        case 1:
-            return pin_user(req, c.addr, c.data_len, kernel::Access::Read);
-        case 2:
-            return pin_user(req, c.addr, c.data_len, kernel::Access::Write);
+    // The I/O command set's data commands; anything else (vendor-specific, dataset
+    // management, reservations, ...) has effects the kernel cannot vouch for.
+    enum : uint8_t { kFlush = 0x00, kWrite = 0x01, kRead = 0x02, kCompare = 0x05, kZeroes = 0x08 };
+    const bool changes_media = c.opcode == kFlush || c.opcode == kWrite || c.opcode == kZeroes;
+    switch (c.opcode) {
+        case kFlush:
+        case kWrite:
+        case kRead:
+        case kCompare:
+        case kZeroes:
+            break;
         default:
-            return -EINVAL;  // bidirectional transfers are not supported
+            return -EACCES;
     }
+    if (changes_media && !dev.writable()) return -EACCES;
+    if (c.opcode == kFlush || c.opcode == kZeroes)
+        return c.addr == 0 && c.data_len == 0 ? 0 : -EINVAL;
+    const uint64_t blocks = (c.cdw12 & 0xffffu) + 1;  // NLB, 0's based
+    if (c.data_len != blocks << ns.lba_shift) return -EINVAL;
+    const auto acc = c.opcode == kRead ? kernel::Access::Write : kernel::Access::Read;
+    if (int r = pin_user(req, c.addr, c.data_len, acc); r < 0) return r;
+    // The host sees the checked address.
+    c.addr = reinterpret_cast<uintptr_t>(req->addr);
+    std::memcpy(req->cmd, &c, sizeof(c));
+    return 0;
 }
 
 }  // namespace toyos::iouring

@@ -47,7 +47,9 @@ void TimerService::loop() {
         }
         auto first = timers_.begin();
         if (Clock::now() < first->first) {
-            cv_.wait_until(lock, first->first);
+            // A copy: while we wait unlocked, disarm() may erase the node holding the key.
+            const Clock::time_point deadline = first->first;
+            cv_.wait_until(lock, deadline);
             continue;
         }
         auto [req, cb] = first->second;

@@ -16,6 +16,7 @@
 namespace toyos::kernel {
 
 class Process;
+class DeviceFile;
 
 enum class FileKind {
     Regular,
@@ -32,7 +33,7 @@ enum class FileKind {
 const char* file_kind_name(FileKind k);
 
 class File {
-public:
+  public:
     virtual ~File() = default;
     virtual FileKind kind() const = 0;
     // The host fd behind this file, or -1 for a kernel object. The host executor runs
@@ -52,6 +53,9 @@ public:
     // mmap of this file into `proc` (ring fds); ENODEV for files that cannot be mapped.
     virtual Result<Region> mmap(Process& proc, size_t length, uint64_t offset);
 
+    // A host device exposed in /dev (kernel/devfs.h), or nullptr.
+    virtual const DeviceFile* as_device() const { return nullptr; }
+
     bool is_socket() const { return kind() == FileKind::Socket; }
     // Toy O_NONBLOCK: a call that would block fails with EAGAIN. (Host sockets are always
     // non-blocking underneath; see kernel/blocking.h.)
@@ -70,7 +74,7 @@ public:
                kind() == FileKind::EventFd;
     }
 
-private:
+  private:
     bool nonblocking_ = false;
     bool direct_ = false;
     bool pollable_ = false;
@@ -78,9 +82,10 @@ private:
 
 using FileRef = std::shared_ptr<File>;
 
-// A file backed by a host fd that this object owns and closes.
-class HostFile final : public File {
-public:
+// A file backed by a host fd that this object owns and closes (DeviceFile adds what a /dev
+// device is).
+class HostFile : public File {
+  public:
     HostFile(int host_fd, FileKind kind, std::string name)
         : fd_(host_fd), kind_(kind), name_(std::move(name)) {}
     ~HostFile() override;
@@ -103,7 +108,7 @@ public:
     Result<void> fstat(struct stat* st) override;
     Result<long> getdents64(void* buf, size_t len) override;
 
-private:
+  private:
     int fd_;
     FileKind kind_;
     std::string name_;

@@ -87,22 +87,9 @@ Result<std::unique_ptr<Kernel>> Kernel::boot(KernelConfig config, ProgramCatalog
     k->vfs_ = std::move(vfs).value();
     k->procfs_ = std::make_unique<ProcFs>(*k);
     add_kernel_proc_files(*k);
-    for (const auto& [host, name] : k->config_.devices) {
-        if (auto added = k->devfs_.add(host, name); added.is_error()) {
-            spdlog::error("--device {}: {}", host, std::strerror(added.error()));
-            return err(added.error());
-        }
-    }
-    if (k->config_.nvme) k->devfs_.add_nvme();
-    for (const auto& [name, d] : k->devfs_.devices())
-        spdlog::info(
-            "dev: /dev/{} -> {} ({}{})", name, d.host_path, file_kind_name(d.kind),
-            d.kind == FileKind::BlockDevice ? (d.io_poll ? ", io_poll=1" : ", io_poll=0") : "");
-    if (!k->devfs_.has_passthrough())
-        spdlog::info(
-            "dev: no NVMe generic char device (/dev/ngXnY) exposed: IORING_OP_URING_CMD "
-            "passthrough answers -ENODEV{}",
-            k->config_.nvme ? "" : " (expose the host's with --nvme)");
+    for (const DeviceInfo& d : k->config_.stand_in_devices)
+        TOYOS_TRY_VOID(k->devfs_.add_stand_in(d));
+    TOYOS_TRY_VOID(k->devfs_.expose(k->config_.devices, k->config_.nvme));
     register_all_syscalls(k->syscalls_);
     k->async_ = std::make_unique<AsyncSyscallExecutor>(k->config_.async_workers);
     k->io_uring_ = std::make_unique<iouring::IoUringManager>(*k);

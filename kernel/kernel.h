@@ -24,7 +24,7 @@ class IoUringManager;
 namespace toyos::kernel {
 
 struct KernelConfig {
-    std::string root;  // sandbox root directory on the host (must exist)
+    std::string root;          // sandbox root directory on the host (must exist)
     size_t async_workers = 0;  // 0: one per host core
     size_t stack_size = 8u << 20;
     // Route per syscall number; only routable syscalls honour anything but Direct.
@@ -40,6 +40,9 @@ struct KernelConfig {
     // Host devices in /dev: (host path, name) pairs, and every NVMe namespace with `nvme`.
     std::vector<std::pair<std::string, std::string>> devices;
     bool nvme = false;
+    // Tests only: host regular files standing in for devices this machine lacks, with the
+    // facts the kernel would have probed (DevFs::add_stand_in). Not reachable from the CLI.
+    std::vector<DeviceInfo> stand_in_devices;
 };
 
 // Parses "read=ring,write=async,..." into `routes`; an error message on failure.
@@ -47,7 +50,7 @@ std::string parse_routes(const std::string& spec, const SyscallHandlerRegistry& 
                          std::array<Route, SyscallHandlerRegistry::kMax>& routes);
 
 class Kernel {
-public:
+  public:
     static Result<std::unique_ptr<Kernel>> boot(KernelConfig config, ProgramCatalog catalog);
     ~Kernel();  // kills what still runs and joins every process thread
     Kernel(const Kernel&) = delete;
@@ -90,7 +93,7 @@ public:
     // Subsystems register here to be shut down before the kernel's own parts go.
     void on_shutdown(std::function<void()> fn) { shutdown_hooks_.push_back(std::move(fn)); }
 
-private:
+  private:
     Kernel(KernelConfig config, ProgramCatalog catalog);
     Result<void> start_thread(const ProcessRef& p, ProgramMain main,
                               const std::vector<std::string>& argv);

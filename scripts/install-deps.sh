@@ -5,6 +5,7 @@ packages=(
   build-essential cmake pkg-config
   liburing-dev libboost-dev libspdlog-dev libgtest-dev libgmock-dev
   nlohmann-json3-dev
+  qemu-system-x86 busybox-static cpio   # the QEMU guest test (qemu/, docs/qemu.md)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -16,3 +17,6 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# The guest kernel for the QEMU test: Debian's linux-image-amd64, downloaded and unpacked
+# under build/qemu-cache (never installed as this machine's kernel).
+"$(dirname "$0")/../qemu/fetch-kernel.sh" "$(dirname "$0")/../build/qemu-cache"

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -23,6 +24,13 @@ struct Result {
     int status = -1;  // exit code
     std::string out, err;
 };
+
+// The toyos binary under test: TOYOS_BINARY from the environment (the QEMU guest runs these
+// tests with the binary at another path), else the one this build made.
+inline std::string toyos_binary() {
+    const char* env = std::getenv("TOYOS_BINARY");
+    return env != nullptr && *env != '\0' ? env : TOYOS_BINARY;
+}
 
 inline std::string slurp(const std::string& path) {
     std::ifstream in(path);
@@ -50,7 +58,7 @@ class Sandbox : public ::testing::Test {
     // Runs `toyos ARGS` (shell words) with stdout and stderr captured.
     Result toyos(const std::string& args) const {
         const std::string out = dir_ + "/stdout", err = dir_ + "/stderr";
-        const std::string cmd = std::string("cd ") + dir_ + " && " + TOYOS_BINARY + " " + args +
+        const std::string cmd = std::string("cd ") + dir_ + " && " + toyos_binary() + " " + args +
                                 " >" + out + " 2>" + err + " </dev/null";
         const int st = std::system(cmd.c_str());
         Result r;

@@ -23,9 +23,18 @@
 //    completes: userland need not enter to poll. O_DIRECT I/O on a block device whose queue
 //    polls runs on a host IOPOLL ring; other files complete through interrupts.
 //  * IORING_OP_URING_CMD: NVMe passthrough (NVME_URING_CMD_IO on /dev/ngXnY) on rings set up
-//    with SQE128 | CQE32, like Linux's nvme driver requires. Metadata buffers and
-//    IORING_URING_CMD_FIXED are refused with -EINVAL; bidirectional commands too. The CQE's
-//    res is the NVMe status (or -errno), big_cqe[0] the command's result dword.
+//    with SQE128 | CQE32, like Linux's nvme driver requires (-EOPNOTSUPP otherwise, and on any
+//    file that is not an NVMe generic char device). The CQE's res is the NVMe status (> 0,
+//    e.g. 0x4080 for an LBA out of range) or -errno, big_cqe[0] the command's result dword.
+//    Toy processes are not trusted with the device, so every command is checked as Linux
+//    checks an unprivileged opener's, and more: cmd flags must be 0 and nsid the namespace's
+//    (-EINVAL); only Flush, Write, Read, Compare and Write Zeroes are taken (-EACCES for the
+//    rest, vendor-specific included); Flush, Write and Write Zeroes need an fd opened for
+//    writing (-EACCES); data_len must be exactly the command's block count times the block
+//    size (-EINVAL: the device transfers by block count, not by data_len), and the buffer the
+//    process's own memory, writable for a Read (-EFAULT); commands without data take none
+//    (-EINVAL). Metadata buffers and IORING_URING_CMD_FIXED are refused with -EINVAL, and
+//    NVME_URING_CMD_IO_VEC / ADMIN / ADMIN_VEC with -EOPNOTSUPP; other cmd_ops -ENOTTY.
 //  * Setup flags toyos does not implement (SQ_AFF, R_DISABLED, ATTACH_WQ, DEFER_TASKRUN) are
 //    refused with -EINVAL rather than accepted and ignored. COOP_TASKRUN and TASKRUN_FLAG are
 //    accepted: completions are posted by kernel threads, so there is never task work to run
