@@ -56,7 +56,10 @@ const char* kRunUsage =
     "  --stats-json FILE write the final io_uring statistics (global, per opcode, per\n"
     "                    ring) to FILE as JSON when PROGRAM ends\n"
     "  --trace FILE      record every ring operation and write it to FILE as Chrome\n"
-    "                    trace-event JSON (open it in Perfetto or chrome://tracing)\n";
+    "                    trace-event JSON (open it in Perfetto or chrome://tracing)\n"
+    "  --stats on|off    the io_uring subsystem's per-operation statistics (default on);\n"
+    "                    off: rings and host rings count nothing per operation and /proc\n"
+    "                    shows Stats: off with the counters at 0\n";
 
 kernel::ProgramCatalog builtin_catalog() {
     kernel::ProgramCatalog catalog;
@@ -153,6 +156,13 @@ int cmd_run(int argc, char** argv) {
         }
     }
     config.trace = !opts->trace.empty();
+    if (!opts->stats.empty()) {
+        if (opts->stats != "on" && opts->stats != "off") {
+            std::fprintf(stderr, "toyos: --stats must be on or off\n");
+            return 2;
+        }
+        config.stats = opts->stats == "on";
+    }
     config.nvme = opts->nvme;
     for (const std::string& d : opts->devices) {
         const size_t eq = d.find('=');

@@ -16,6 +16,7 @@ struct RunOptions {
     std::string sqpoll;                // "" off; "on" or idle milliseconds
     std::string stats_json;            // file for the final statistics snapshot
     std::string trace;                 // file for the Chrome trace of every ring operation
+    std::string stats;                 // "on" or "off": per-operation io_uring statistics
     std::vector<std::string> devices;  // --device HOST[=NAME], repeatable
     bool nvme = false;                 // --nvme: every NVMe namespace of the host in /dev
     std::vector<std::string> program_and_args;

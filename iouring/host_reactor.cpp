@@ -1,5 +1,6 @@
 #include "iouring/host_reactor.h"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -77,8 +78,8 @@ kernel::Result<void> HostReactor::start(int attach_fd) {
     return {};
 }
 
-void HostReactor::push(Request* req) {
-    while (!queue_.bounded_push(req)) std::this_thread::yield();
+void HostReactor::push_batch(Request* head) {
+    while (!queue_.bounded_push(head)) std::this_thread::yield();
     pending_.fetch_add(1, std::memory_order_seq_cst);
 }
 
@@ -227,28 +228,43 @@ void HostReactor::arm_wake() {
 
 // One io_uring_enter for everything prepared (and, with `wait`, for at least one CQE).
 int HostReactor::submit(bool wait) {
+    unsubmitted_ = 0;
     const bool sqpoll = setup_flags_ & IORING_SETUP_SQPOLL;
     if (sqpoll && !wait) {
         // The poller picks SQEs up by itself; liburing enters only to wake it.
         const unsigned flags = std::atomic_ref<unsigned>(*ring_.sq.kflags).load();
-        if (flags & (IORING_SQ_NEED_WAKEUP | IORING_SQ_CQ_OVERFLOW))
-            host_enters.fetch_add(1, std::memory_order_relaxed);
+        if (flags & (IORING_SQ_NEED_WAKEUP | IORING_SQ_CQ_OVERFLOW)) count(host_enters);
         const int n = io_uring_submit(&ring_);
-        if (n > 0) host_sqes.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+        if (n > 0) count(host_sqes, static_cast<uint64_t>(n));
         return n;
     }
-    host_enters.fetch_add(1, std::memory_order_relaxed);
+    if (wait && config_.poll_wait) {
+        wait_poll();
+        return 0;
+    }
+    count(host_enters);
     const int n =
         wait ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
-    if (n > 0) host_sqes.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+    if (n > 0) count(host_sqes, static_cast<uint64_t>(n));
     return n;
+}
+
+// TOYOS_HOST_WAIT=poll: submit without blocking, then sleep in poll(2), at most 1 ms at a time
+// (valgrind lets other threads run during poll, not during a blocking io_uring_enter).
+void HostReactor::wait_poll() {
+    count(host_enters);
+    const int n = io_uring_submit_and_get_events(&ring_);
+    if (n > 0) count(host_sqes, static_cast<uint64_t>(n));
+    if (io_uring_cq_ready(&ring_) > 0) return;
+    pollfd pfd{ring_fd_, POLLIN, 0};
+    (void)::poll(&pfd, 1, 1);
 }
 
 bool HostReactor::run_commands() {
     Command* cmd = nullptr;
     bool any = false;
     while (commands_.pop(cmd)) {
-        pending_.fetch_sub(1, std::memory_order_relaxed);
+        pending_.fetch_sub(1, std::memory_order_seq_cst);
         cmd->fn();
         cmd->done.release();
         any = true;
@@ -272,11 +288,16 @@ unsigned HostReactor::drain_requests() {
     for (size_t i = 0; i < backlog_.size(); ++i)
         if (!take(backlog_[i])) backlog_[kept++] = backlog_[i];
     backlog_.resize(kept);
-    Request* req = nullptr;
-    while (backlog_.empty() && queue_.pop(req)) {
-        pending_.fetch_sub(1, std::memory_order_relaxed);
-        if (!take(req)) backlog_.push_back(req);
+    Request* batch = nullptr;
+    while (backlog_.empty() && queue_.pop(batch)) {
+        pending_.fetch_sub(1, std::memory_order_seq_cst);
+        for (Request* req = batch; req != nullptr;) {
+            Request* next = req->exec_next;  // read first: a completed request may be reused
+            if (!backlog_.empty() || !take(req)) backlog_.push_back(req);
+            req = next;
+        }
     }
+    unsubmitted_ += prepared;
     return prepared;
 }
 
@@ -295,7 +316,7 @@ bool HostReactor::prep(Request* r) {
         static_cast<unsigned>(r->sqe_fd) < m->file_count) {
         fd = m->file_base + r->sqe_fd;
         fixed_file = true;
-        fixed_file_ops.fetch_add(1, std::memory_order_relaxed);
+        if (config_.count_ops) count(fixed_file_ops);
     }
     const bool fixed_buf = m != nullptr && m->buf_base >= 0 && r->buf_index < m->buf_count;
     switch (r->opcode) {
@@ -317,7 +338,7 @@ bool HostReactor::prep(Request* r) {
                 else
                     io_uring_prep_write_fixed(sqe, fd, r->addr, r->len, r->off,
                                               m->buf_base + r->buf_index);
-                fixed_buffer_ops.fetch_add(1, std::memory_order_relaxed);
+                if (config_.count_ops) count(fixed_buffer_ops);
             } else if (rd) {
                 io_uring_prep_read(sqe, fd, r->addr, r->len, r->off);
             } else {
@@ -377,32 +398,48 @@ bool HostReactor::prep(Request* r) {
     return true;
 }
 
-void HostReactor::complete(Request* r, int32_t res) {
-    r->exec_state.store(ExecState::Done, std::memory_order_release);
-    if (kind_ != Kind::General) device_ops.fetch_add(1, std::memory_order_relaxed);
-    if (r->opcode == IORING_OP_ACCEPT && res >= 0) {
-        auto file = std::make_shared<kernel::HostFile>(res, kernel::FileKind::Socket, "socket:tcp");
-        file->set_nonblocking((r->op_flags & SOCK_NONBLOCK) != 0);
-        auto fd = r->ring->owner().fds().install(std::move(file));
-        res = fd.is_error() ? -fd.error() : fd.value();
-    } else if (r->opcode == IORING_OP_RECVMSG && res >= 0) {
-        r->ring->write_back_msghdr(*r);
+void HostReactor::complete_gathered(Request** reqs, int32_t* res, unsigned n) {
+    for (unsigned i = 0; i < n; ++i) {
+        Request* r = reqs[i];
+        r->exec_state.store(ExecState::Done, std::memory_order_release);
+        if (kind_ != Kind::General) device_ops.fetch_add(1, std::memory_order_relaxed);
+        if (r->opcode == IORING_OP_ACCEPT && res[i] >= 0) {
+            auto file =
+                std::make_shared<kernel::HostFile>(res[i], kernel::FileKind::Socket, "socket:tcp");
+            file->set_nonblocking((r->op_flags & SOCK_NONBLOCK) != 0);
+            auto fd = r->ring->owner().fds().install(std::move(file));
+            res[i] = fd.is_error() ? -fd.error() : fd.value();
+        } else if (r->opcode == IORING_OP_RECVMSG && res[i] >= 0) {
+            r->ring->write_back_msghdr(*r);
+        }
     }
-    r->ring->complete(r, res);
+    // One lock and one wakeup per toy ring and batch.
+    for (unsigned i = 0; i < n;) {
+        SyscallCompletionRing* ring = reqs[i]->ring;
+        unsigned j = i + 1;
+        while (j < n && reqs[j]->ring == ring) ++j;
+        ring->complete_many(reqs + i, res + i, j - i);
+        i = j;
+    }
 }
 
 unsigned HostReactor::reap() {
-    io_uring_cqe* cqes[64];
+    constexpr unsigned kBatch = 64;
+    io_uring_cqe* cqes[kBatch];
+    Request* reqs[kBatch];
+    int32_t results[kBatch];
     unsigned total = 0;
     for (;;) {
-        const unsigned n = io_uring_peek_batch_cqe(&ring_, cqes, 64);
+        const unsigned n = io_uring_peek_batch_cqe(&ring_, cqes, kBatch);
         if (n == 0) break;
+        unsigned gathered = 0;
+        bool rearm = false;
         for (unsigned i = 0; i < n; ++i) {
             const uint64_t ud = cqes[i]->user_data;
             const int32_t res = cqes[i]->res;
             if (ud == kWakeTag) {
                 --host_inflight_;
-                if (!stopping_.load()) arm_wake();
+                rearm = !stopping_.load();
                 continue;
             }
             if (ud == 0) continue;  // a fire-and-forget cancel
@@ -418,10 +455,14 @@ unsigned HostReactor::reap() {
                 req->big_cqe[0] = cqes[i]->big_cqe[0];
                 req->big_cqe[1] = cqes[i]->big_cqe[1];
             }
-            complete(req, res);
+            reqs[gathered] = req;
+            results[gathered] = res;
+            ++gathered;
         }
         io_uring_cq_advance(&ring_, n);
-        host_cqes.fetch_add(n, std::memory_order_relaxed);
+        if (rearm) arm_wake();
+        complete_gathered(reqs, results, gathered);
+        count(host_cqes, n);
         total += n;
     }
     return total;
@@ -490,33 +531,39 @@ void HostReactor::loop() {
     started_.release();
 
     const bool sqpoll = setup_flags_ & IORING_SETUP_SQPOLL;
-    unsigned idle_spins = 0;
+    unsigned idle_spins = 0, busy_rounds = 0;
     while (!stopping_.load(std::memory_order_acquire)) {
+        // Everything queued becomes host SQEs; they go to the host in one enter, which also
+        // runs the completions that are ready (DEFER_TASKRUN) and, when there is nothing else
+        // to do, waits for the next one: one io_uring_enter per batch, not two.
         bool progress = run_commands();
-        // Everything queued becomes host SQEs and goes in one enter, which also runs the
-        // completions that are ready (DEFER_TASKRUN).
-        const unsigned prepared = drain_requests();
-        if (prepared > 0) {
-            submit(false);
-            progress = true;
-        }
+        if (drain_requests() > 0) progress = true;
         if (reap() > 0) progress = true;
-        if (progress) {
+        if (progress && ++busy_rounds < 2) continue;  // look once more before entering
+        busy_rounds = 0;
+        if (sqpoll) {
+            // The host's poller takes the SQEs (submit only wakes it when it sleeps); spin a
+            // little on the CQ before sleeping in the host.
+            if (unsubmitted_ > 0) submit(false);
+            if (progress) {
+                idle_spins = 0;
+                continue;
+            }
+            if (++idle_spins < 2000) {
+                std::this_thread::yield();
+                continue;
+            }
             idle_spins = 0;
+        } else if (progress) {
+            if (unsubmitted_ > 0) submit(false);  // busy: submit without waiting
             continue;
         }
-        // Nothing to do: in SQPOLL mode spin a little on the CQ before sleeping in the host.
-        if (sqpoll && ++idle_spins < 2000) {
-            std::this_thread::yield();
-            continue;
-        }
-        idle_spins = 0;
         sleeping_.store(true, std::memory_order_seq_cst);
         if (pending_.load(std::memory_order_seq_cst) > 0 || !backlog_.empty()) {
             sleeping_.store(false, std::memory_order_seq_cst);
             continue;
         }
-        submit(true);
+        submit(true);  // what is prepared, and a wait for a completion or a wakeup
         sleeping_.store(false, std::memory_order_seq_cst);
     }
     // Stopping: the rings were shut down before the executor, so nothing is in flight but

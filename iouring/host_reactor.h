@@ -42,7 +42,9 @@ class HostReactor {
     int ring_fd() const { return ring_fd_; }
     unsigned setup_flags() const { return setup_flags_; }
 
-    void push(Request* req);
+    // Takes a batch of requests linked through exec_next: one queue operation, and the
+    // reactor turns all of it into SQEs of one host submission.
+    void push_batch(Request* head);
     void wake_if_sleeping();
     // Runs `fn` on the reactor thread and waits for it (inline when already there).
     void run_sync(const std::function<void()>& fn);
@@ -90,9 +92,15 @@ class HostReactor {
     bool run_commands();
     unsigned drain_requests();
     bool prep(Request* req);
-    void complete(Request* req, int32_t res);
+    // Completes what reap() gathered, one call per run of requests of the same toy ring.
+    void complete_gathered(Request** reqs, int32_t* res, unsigned n);
     unsigned reap();
     int submit(bool wait);
+    void wait_poll();
+    static void count(std::atomic<uint64_t>& c, uint64_t n = 1) {
+        // Written by the reactor thread only: no locked read-modify-write needed.
+        c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
     void arm_wake();
     bool on_reactor_thread() const;
 
@@ -113,6 +121,7 @@ class HostReactor {
     boost::lockfree::queue<Request*> queue_{4096};
     boost::lockfree::queue<Command*> commands_{256};
     std::vector<Request*> backlog_;  // popped but no host SQE free yet
+    unsigned unsubmitted_ = 0;       // SQEs prepared since the last enter
     unsigned host_inflight_ = 0;
     std::unordered_map<const SyscallCompletionRing*, Mirror> mirrors_;
     SlotRanges buf_slots_, file_slots_;

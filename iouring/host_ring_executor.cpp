@@ -8,6 +8,29 @@
 #include "kernel/log.h"
 
 namespace toyos::iouring {
+namespace {
+
+// The requests one thread issued since its last flush(), for one reactor: the SQEs of one toy
+// enter reach the host in one batch (and one io_uring_enter), whatever the reactor is doing
+// meanwhile. A ring issues only from after_unlock(), which flushes right after.
+struct StagedBatch {
+    HostReactor* reactor = nullptr;
+    Request* head = nullptr;
+    Request* tail = nullptr;
+};
+thread_local StagedBatch t_staged;
+
+}  // namespace
+
+void HostRingExecutor::push_staged() {
+    StagedBatch& s = t_staged;
+    if (s.head == nullptr) return;
+    HostReactor* r = s.reactor;
+    Request* head = s.head;
+    s = StagedBatch{};
+    r->push_batch(head);
+    r->wake_if_sleeping();
+}
 
 HostRingExecutor::HostRingExecutor(const HostRingConfig& config, const HostFeatures& features)
     : config_(config), features_(features) {}
@@ -114,13 +137,21 @@ bool HostRingExecutor::supports(const Request& req) const {
 void HostRingExecutor::issue(Request* req) {
     req->executor = this;
     req->exec_state.store(ExecState::Queued, std::memory_order_release);
-    reactor_for(*req).push(req);
+    req->exec_next = nullptr;
+    HostReactor* r = &reactor_for(*req);
+    StagedBatch& s = t_staged;
+    if (s.head != nullptr && s.reactor != r) push_staged();  // one batch per reactor
+    if (s.head == nullptr) {
+        s.reactor = r;
+        s.head = req;
+    } else {
+        s.tail->exec_next = req;
+    }
+    s.tail = req;
 }
 
 void HostRingExecutor::flush() {
-    for (auto& r : reactors_) r->wake_if_sleeping();
-    if (passthrough_) passthrough_->wake_if_sleeping();
-    if (iopoll_) iopoll_->wake_if_sleeping();
+    push_staged();
 }
 
 int HostRingExecutor::cancel(Request* req) {

@@ -34,6 +34,11 @@ struct HostRingConfig {
     int sqpoll_cpu = -1;
     bool passthrough = false;  // an SQE128/CQE32 ring for URING_CMD (NVMe passthrough)
     bool iopoll = false;       // an IOPOLL ring for O_DIRECT I/O on polling block devices
+    bool count_ops = true;     // per-operation counters (toyos run --stats off: false)
+    // Sleep in poll(2) on the ring fd (1 ms at a time) instead of in io_uring_enter: for
+    // running under valgrind, whose io_uring_enter wrapper blocks every thread while it
+    // waits. Environment: TOYOS_HOST_WAIT=poll.
+    bool poll_wait = false;
 };
 
 struct HostExecutorStats {
@@ -70,6 +75,8 @@ class HostRingExecutor final : public Executor {
 
   private:
     HostRingExecutor(const HostRingConfig& config, const HostFeatures& features);
+    // Hands the calling thread's staged batch to its reactor.
+    static void push_staged();
     HostReactor& reactor_for(const SyscallCompletionRing* ring) const;
     HostReactor& reactor_for(const Request& req) const;
 

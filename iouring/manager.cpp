@@ -32,6 +32,12 @@ IoUringManager::IoUringManager(kernel::Kernel& kernel) : kernel_(kernel) {
         hc.sqpoll = cfg.sqpoll;
         hc.sqpoll_idle_ms = cfg.sqpoll_idle_ms;
         hc.sqpoll_cpu = cfg.sqpoll_cpu;
+        hc.count_ops = cfg.stats;
+        if (const char* w = std::getenv("TOYOS_HOST_WAIT"); w != nullptr && *w != '\0') {
+            hc.poll_wait = std::strcmp(w, "poll") == 0;
+            if (!hc.poll_wait && std::strcmp(w, "enter") != 0)
+                spdlog::warn("io_uring: TOYOS_HOST_WAIT={} is not poll or enter; ignored", w);
+        }
         // The passthrough and IOPOLL rings exist only when there is a device to use them.
         hc.passthrough = kernel.devfs().has_passthrough();
         hc.iopoll = kernel.devfs().has_polling_queue();

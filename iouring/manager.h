@@ -114,6 +114,8 @@ class IoUringManager {
     std::string stats_json() const;
     // With `toyos run --trace`: every operation, written at the end. Null when off.
     TraceLog* trace_log() const { return trace_.get(); }
+    // Whether rings and host reactors count per operation (toyos run --stats on|off).
+    bool stats_enabled() const { return kernel_.config().stats; }
     int next_ring_id() { return next_ring_id_.fetch_add(1) + 1; }
 
   private:

@@ -36,6 +36,7 @@ std::string IoUringManager::proc_global_text() const {
         << "HostRings:\t" << hs.rings << "\n"
         << "HostThreads:\t" << hs.threads << "\n"
         << "Executor:\t" << executor_->name() << "\n"
+        << "Stats:\t" << (stats_enabled() ? "on" : "off") << "\n"
         << "HostSqpoll:\t" << yes_no(host_ && host_->config().sqpoll) << "\n"
         << "HostPassthroughRing:\t" << yes_no(hs.passthrough_ring) << "\n"
         << "HostPassthroughOps:\t" << hs.passthrough_ops << "\n"
@@ -79,7 +80,8 @@ std::string IoUringManager::stats_json() const {
     HostExecutorStats hs;
     if (host_) hs = host_->stats();
     std::ostringstream out;
-    out << "{\"active_rings\":" << st.active_rings
+    out << "{\"stats\":" << (stats_enabled() ? "true" : "false")
+        << ",\"active_rings\":" << st.active_rings
         << ",\"total_submissions\":" << st.total_submissions
         << ",\"total_completions\":" << st.total_completions << ",\"pending\":" << st.pending
         << ",\"overflowed\":" << st.overflowed << ",\"cancelled\":" << st.cancelled

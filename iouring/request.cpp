@@ -61,7 +61,7 @@ void Request::reset() {
     big_cqe[0] = big_cqe[1] = 0;
     link_next = link_timeout = lt_target = nullptr;
     issued = in_chain_wait = drain_deferred = false;
-    active_prev = active_next = issue_next = nullptr;
+    active_prev = active_next = issue_next = exec_next = nullptr;
     submit_ns = 0;
     exec_state.store(ExecState::Queued, std::memory_order_relaxed);
     cancel_requested.store(false, std::memory_order_relaxed);

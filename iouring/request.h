@@ -80,6 +80,7 @@ struct Request final : kernel::AsyncWork {
     uint64_t submit_ns = 0;
 
     // Executor state
+    Request* exec_next = nullptr;  // a batch handed to a host reactor (host_ring_executor.cpp)
     std::atomic<ExecState> exec_state{ExecState::Queued};
     std::atomic<bool> cancel_requested{false};
     std::atomic<bool> claimed{false};  // timeouts: first to claim completes it

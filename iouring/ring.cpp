@@ -79,7 +79,8 @@ SyscallCompletionRing::SyscallCompletionRing(IoUringManager& manager, kernel::Pr
       setup_flags_(flags),
       id_(id),
       owner_pid_(owner.pid()),
-      tracing_(manager.trace_log() != nullptr) {
+      tracing_(manager.trace_log() != nullptr),
+      stats_(manager.stats_enabled()) {
     if (tracing_) trace_.reserve(1024);
 }
 
@@ -93,8 +94,7 @@ SyscallCompletionRing::~SyscallCompletionRing() {
 }
 
 uint64_t SyscallCompletionRing::next_seq() const {
-    std::lock_guard lock(mutex_);
-    return next_seq_;
+    return next_seq_.load(std::memory_order_relaxed);
 }
 
 uint32_t SyscallCompletionRing::inflight() const {
@@ -137,7 +137,7 @@ Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_s
             std::lock_guard lock(mutex_);
             if (closing_) return err(EBADF);
             if (!overflow_.empty() && !flush_overflow_locked()) {
-                RingStats::bump(stats_.ebusy);
+                if (stats_.enabled) RingStats::add(stats_.ebusy);
                 return err(EBUSY);
             }
         }
@@ -155,16 +155,22 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     uint32_t head = cached_sq_head_;
     // A hostile tail cannot make us consume more than one ring's worth.
     const uint32_t n = std::min({to_submit, tail - head, mem_.sq_entries()});
-    IssueList to_issue;
+    if (n == 0) return 0;
+    // Per SQE: no lock, no allocation. The requests come in one lock, the sequence numbers
+    // are the submitter's own, and the chains are queued (NOPs completed) in one more lock.
+    Request* pool = alloc_requests(n);
+    uint64_t seq = next_seq_.load(std::memory_order_relaxed);
+    IssueList ready;  // chain heads, in submission order
     Request* chain_head = nullptr;
     Request* chain_tail = nullptr;
     uint32_t consumed = 0;
     uint32_t accepted = 0;
     const bool submit_all = setup_flags_ & IORING_SETUP_SUBMIT_ALL;
-    const uint64_t t0 = monotonic_ns();
+    const bool counting = stats_.enabled;
+    const uint64_t t0 = counting || tracing_ ? monotonic_ns() : 0;
 
     auto end_chain = [&] {
-        if (chain_head != nullptr) queue_chain(chain_head, to_issue);
+        if (chain_head != nullptr) ready.push(chain_head);
         chain_head = chain_tail = nullptr;
     };
 
@@ -175,22 +181,23 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
         if (index >= mem_.sq_entries()) {
             // Linux drops an invalid array entry, counts it, and stops this submission.
             mem_.sq_dropped().fetch_add(1, std::memory_order_relaxed);
-            RingStats::bump(stats_.sq_dropped);
+            if (counting) RingStats::add(stats_.sq_dropped);
             break;
         }
         // Copied once, then trusted (an SQE128 ring's SQEs carry 64 more bytes of command).
         BigSqe big;
         std::memcpy(&big, mem_.sqe(index), mem_.sqe_size());
         const io_uring_sqe& sqe = big.sqe;
-        Request* req = alloc_request();
-        {
-            std::lock_guard lock(mutex_);
-            req->seq = next_seq_++;
-        }
+        Request* req = pool;
+        pool = req->free_next;
+        req->free_next = nullptr;
+        req->seq = seq++;
         req->submit_ns = t0;
         const int res = prep(req, sqe);
-        RingStats::bump(stats_.submitted);
-        RingStats::bump(stats_.op_count[req->opcode]);
+        if (counting) {
+            RingStats::add(stats_.submitted);
+            RingStats::add(stats_.op_count[req->opcode]);
+        }
         ++accepted;
 
         if (res >= 0 && req->opcode == IORING_OP_LINK_TIMEOUT) {
@@ -233,15 +240,26 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
         if (!(req->sqe_flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK))) end_chain();
     }
     end_chain();  // an unterminated chain at the end of a submission is issued as it is
+    next_seq_.store(seq, std::memory_order_relaxed);
+    if (counting && accepted > 0)
+        RingStats::add(stats_.batch_hist[RingStats::batch_bucket(accepted)]);
+    IssueList to_issue;
+    {
+        std::lock_guard lock(mutex_);
+        if (pool != nullptr) return_requests(pool);
+        for (Request* r = ready.head; r != nullptr;) {
+            Request* next = r->issue_next;
+            queue_chain_locked(r, to_issue);
+            r = next;
+        }
+    }
     cached_sq_head_ = head;
     mem_.sq_head().store(head, std::memory_order_release);
-    if (accepted > 0) RingStats::bump(stats_.batch_hist[RingStats::batch_bucket(accepted)]);
     after_unlock(to_issue);
     return consumed;
 }
 
-void SyscallCompletionRing::queue_chain(Request* head, IssueList& to_issue) {
-    std::lock_guard lock(mutex_);
+void SyscallCompletionRing::queue_chain_locked(Request* head, IssueList& to_issue) {
     head->in_chain_wait = false;
     if ((head->sqe_flags & IOSQE_IO_DRAIN) || !drain_queue_.empty()) {
         head->drain_deferred = true;
@@ -251,6 +269,12 @@ void SyscallCompletionRing::queue_chain(Request* head, IssueList& to_issue) {
     }
     head->issued = true;
     ++issued_inflight_;
+    // A NOP completes right here (it never leaves the kernel), unless something submitted
+    // before it still waits to be issued: a TIMEOUT's count must see it complete after.
+    if (head->opcode == IORING_OP_NOP && head->link_timeout == nullptr && to_issue.empty()) {
+        complete_locked(head, 0, 0, to_issue);
+        return;
+    }
     to_issue.push(head);
 }
 
@@ -273,14 +297,14 @@ void SyscallCompletionRing::after_unlock(IssueList& to_issue) {
     bool any = false;
     for (Request* r = to_issue.head; r != nullptr;) {
         Request* next = r->issue_next;
-        issue(r);
-        any = true;
+        any |= issue(r);
         r = next;
     }
+    // Only work that went to the executor needs it woken (a NOP never touches the host).
     if (any) manager_.executor().flush();
 }
 
-void SyscallCompletionRing::issue(Request* req) {
+bool SyscallCompletionRing::issue(Request* req) {
     if (req->link_timeout != nullptr) {
         Request* lt = req->link_timeout;
         manager_.timers().arm(
@@ -290,11 +314,11 @@ void SyscallCompletionRing::issue(Request* req) {
     switch (req->opcode) {
         case IORING_OP_NOP:
             complete(req, 0);  // inside the kernel, never the host
-            return;
+            return false;
         case IORING_OP_TIMEOUT:
         case IORING_OP_ASYNC_CANCEL:
             issue_ring_op(req);
-            return;
+            return false;
         default:
             break;
     }
@@ -303,18 +327,20 @@ void SyscallCompletionRing::issue(Request* req) {
         if (closing_) {
             IssueList none;
             complete_locked(req, -ECANCELED, 0, none);
-            return;
+            return false;
         }
     }
     const int r = resolve_file(req);
     if (r < 0) {
         complete(req, r);
-        return;
+        return false;
     }
-    Executor& ex = manager_.executor().supports(*req)
-                       ? manager_.executor()
-                       : static_cast<Executor&>(manager_.thread_executor());
-    ex.issue(req);
+    if (manager_.executor().supports(*req)) {
+        manager_.executor().issue(req);
+        return true;
+    }
+    manager_.thread_executor().issue(req);
+    return false;
 }
 
 int SyscallCompletionRing::resolve_file(Request* req) {
@@ -531,28 +557,42 @@ void SyscallCompletionRing::shutdown() {
     manager_.remove_ring(this);
 }
 
-Request* SyscallCompletionRing::alloc_request() {
+Request* SyscallCompletionRing::alloc_requests(uint32_t n) {
     std::lock_guard lock(mutex_);
-    if (free_ == nullptr) {
-        // Grow by a slab; steady state reuses requests without allocating.
-        const size_t n = std::max<size_t>(64, mem_.sq_entries());
-        slabs_.push_back(std::make_unique<Request[]>(n));
-        Request* slab = slabs_.back().get();
-        for (size_t i = 0; i < n; ++i) {
-            slab[i].free_next = free_;
-            free_ = &slab[i];
+    Request* list = nullptr;
+    for (uint32_t i = 0; i < n; ++i) {
+        if (free_ == nullptr) {
+            // Grow by a slab; steady state reuses requests without allocating.
+            const size_t count = std::max<size_t>(64, mem_.sq_entries());
+            slabs_.push_back(std::make_unique<Request[]>(count));
+            Request* slab = slabs_.back().get();
+            for (size_t k = 0; k < count; ++k) {
+                slab[k].free_next = free_;
+                free_ = &slab[k];
+            }
         }
+        Request* r = free_;
+        free_ = r->free_next;
+        r->ring = this;
+        r->active_prev = nullptr;
+        r->active_next = active_;
+        if (active_ != nullptr) active_->active_prev = r;
+        active_ = r;
+        r->free_next = list;
+        list = r;
     }
-    Request* r = free_;
-    free_ = r->free_next;
-    r->free_next = nullptr;
-    r->ring = this;
-    ++inflight_;
-    r->active_prev = nullptr;
-    r->active_next = active_;
-    if (active_ != nullptr) active_->active_prev = r;
-    active_ = r;
-    return r;
+    inflight_ += n;
+    return list;
+}
+
+// Called with mutex_ held: requests taken by alloc_requests and never used.
+void SyscallCompletionRing::return_requests(Request* list) {
+    while (list != nullptr) {
+        Request* next = list->free_next;
+        list->free_next = nullptr;
+        free_request(list);
+        list = next;
+    }
 }
 
 // Called with mutex_ held.

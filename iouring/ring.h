@@ -79,6 +79,9 @@ class SyscallCompletionRing {
 
     // Executors report a request's result here, exactly once.
     void complete(Request* req, int32_t res, uint32_t cflags = 0);
+    // The same for `n` requests of this ring at once: one lock, one wakeup (host reactors
+    // post a reaped batch this way).
+    void complete_many(Request* const* reqs, const int32_t* res, size_t n);
     // RECVMSG: copy the updated msghdr fields back to the process.
     void write_back_msghdr(Request& req);
 
@@ -122,8 +125,9 @@ class SyscallCompletionRing {
     int check_nvme_cmd(Request* req, const kernel::DeviceFile& dev);
     // Checks [addr, addr+len) is the owner's memory with `acc` and pins it for the request.
     int pin_user(Request* req, uint64_t addr, size_t len, kernel::Access acc);
-    void queue_chain(Request* head, IssueList& to_issue);
-    void issue(Request* req);
+    void queue_chain_locked(Request* head, IssueList& to_issue);
+    // True if `req` went to the default executor (which then wants a flush()).
+    bool issue(Request* req);
     int resolve_file(Request* req);
     void issue_ring_op(Request* req);
     int async_cancel(Request* req);
@@ -137,8 +141,10 @@ class SyscallCompletionRing {
     void release_drain_locked(IssueList& to_issue);
     void check_count_timeouts_locked(IssueList& to_issue);
 
-    // Pool
-    Request* alloc_request();
+    // Pool: a submission takes the requests it may need with one lock, and gives back the
+    // ones it did not use.
+    Request* alloc_requests(uint32_t n);
+    void return_requests(Request* list);
     void free_request(Request* req);
 
     IoUringManager& manager_;
@@ -158,6 +164,9 @@ class SyscallCompletionRing {
     mutable std::mutex mutex_;  // CQ posting, overflow, chains, drain, live requests
     std::condition_variable cq_cv_;
     uint32_t cq_waiters_ = 0;
+    // A waiter sleeps until the CQ tail reaches this (the lowest any waiter needs), so a
+    // batch of completions wakes it once, not once per CQE.
+    uint32_t cq_wake_tail_ = 0;
     struct OverflowCqe {
         uint64_t user_data;
         int32_t res;
@@ -165,7 +174,8 @@ class SyscallCompletionRing {
         uint64_t big[2];  // the CQE32 words
     };
     std::deque<OverflowCqe> overflow_;
-    uint64_t next_seq_ = 1;
+    // Written by the submitter only (under submit_mutex_), read by anyone.
+    std::atomic<uint64_t> next_seq_{1};
     uint32_t inflight_ = 0;         // allocated requests not yet freed
     uint32_t issued_inflight_ = 0;  // issued and not completed (drain waits for 0)
     std::deque<Request*> drain_queue_;

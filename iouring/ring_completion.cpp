@@ -21,6 +21,15 @@ void SyscallCompletionRing::complete(Request* req, int32_t res, uint32_t cflags)
     after_unlock(to_issue);
 }
 
+void SyscallCompletionRing::complete_many(Request* const* reqs, const int32_t* res, size_t n) {
+    IssueList to_issue;
+    {
+        std::lock_guard lock(mutex_);
+        for (size_t i = 0; i < n; ++i) complete_locked(reqs[i], res[i], 0, to_issue);
+    }
+    after_unlock(to_issue);
+}
+
 void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t cflags,
                                             IssueList& to_issue) {
     // A LINK_TIMEOUT guarding this request ends with it: -ECANCELED unless it already fired.
@@ -34,22 +43,24 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     }
 
     const bool skip = (req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS) && res >= 0;
-    if (skip)
-        RingStats::bump(stats_.cqes_skipped);
-    else
-        post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
-    RingStats::bump(stats_.completed);
-    if (RingStats::sampled(req->seq) || tracing_) {
+    if (!skip) post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
+    // The counters' writers are serialized by mutex_ (ring_stats.h).
+    if (stats_.enabled) {
+        if (skip) RingStats::add(stats_.cqes_skipped);
+        RingStats::add(stats_.completed);
+        if (res == -ECANCELED)
+            RingStats::add(stats_.cancelled);
+        else if (res < 0)
+            RingStats::add(stats_.failed);
+    }
+    const bool sampled = stats_.enabled && RingStats::sampled(req->seq);
+    if (sampled || tracing_) {
         const uint64_t now = monotonic_ns();
-        if (RingStats::sampled(req->seq)) stats_.record_latency(req->opcode, now - req->submit_ns);
+        if (sampled) stats_.record_latency(req->opcode, now - req->submit_ns);
         if (tracing_)
             trace_.push_back(TraceEvent{req->submit_ns, now, req->seq, req->user_data, res, id_,
                                         owner_pid_, req->opcode});
     }
-    if (res == -ECANCELED)
-        RingStats::bump(stats_.cancelled);
-    else if (res < 0)
-        RingStats::bump(stats_.failed);
 
     // Link chain: the next request runs only if this one succeeded in full (a short read or
     // write breaks the chain, as in Linux), unless this one is a hard link.
@@ -147,8 +158,9 @@ void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uin
                 cqe->big_cqe[1] = big != nullptr ? big[1] : 0;
             }
             mem_.cq_tail().store(tail + 1, std::memory_order_release);
-            RingStats::bump(stats_.cqes_posted);
-            if (cq_waiters_ > 0) cq_cv_.notify_all();
+            if (stats_.enabled) RingStats::add(stats_.cqes_posted);
+            if (cq_waiters_ > 0 && static_cast<int32_t>(tail + 1 - cq_wake_tail_) >= 0)
+                cq_cv_.notify_all();
             if (regs_.has_eventfd()) regs_.signal_eventfd();
             return;
         }
@@ -156,7 +168,7 @@ void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uin
     // CQ full: keep it (IORING_FEAT_NODROP) and tell userland to enter and flush.
     overflow_.push_back(OverflowCqe{
         user_data, res, cflags, {big != nullptr ? big[0] : 0, big != nullptr ? big[1] : 0}});
-    RingStats::bump(stats_.overflowed);
+    if (stats_.enabled) RingStats::add(stats_.overflowed);
     mem_.sq_flags().fetch_or(IORING_SQ_CQ_OVERFLOW, std::memory_order_release);
 }
 
@@ -178,7 +190,7 @@ bool SyscallCompletionRing::flush_overflow_locked() {
         overflow_.pop_front();
         ++tail;
         posted = true;
-        RingStats::bump(stats_.cqes_posted);
+        if (stats_.enabled) RingStats::add(stats_.cqes_posted);
     }
     if (posted) {
         mem_.cq_tail().store(tail, std::memory_order_release);
@@ -200,12 +212,16 @@ Result<void> SyscallCompletionRing::wait_cqes(kernel::Process& caller, uint32_t 
     min = std::min(min, mem_.cq_entries());
     for (;;) {
         flush_overflow_locked();
-        const uint32_t ready = mem_.cq_tail().load(std::memory_order_relaxed) -
-                               mem_.cq_head().load(std::memory_order_acquire);
+        const uint32_t head = mem_.cq_head().load(std::memory_order_acquire);
+        const uint32_t ready = mem_.cq_tail().load(std::memory_order_relaxed) - head;
         if (ready >= min) return {};
         if (caller.killed()) return err(EINTR);
         const auto now = Clock::now();
         if (now >= deadline) return err(ETIME);
+        // Posting wakes waiters once the tail reaches the lowest tail any of them needs.
+        const uint32_t want = head + min;
+        if (cq_waiters_ == 0 || static_cast<int32_t>(want - cq_wake_tail_) < 0)
+            cq_wake_tail_ = want;
         ++cq_waiters_;
         cq_cv_.wait_for(lock,
                         std::min<Clock::duration>(deadline - now, std::chrono::milliseconds(20)));

@@ -1,5 +1,11 @@
 // RingStats: one ring's counters. They live in the ring and are summed when read (procfs,
 // IoUringManager::stats), so no operation writes a cache line shared between rings.
+//
+// Each counter has one writer at a time: the submitter (under the ring's submit lock) or the
+// completer (under the ring's lock). So the hot path adds with a relaxed load and store, not a
+// locked read-modify-write; readers on other threads see whole values. Only `enters` (any
+// thread of the process may enter) uses fetch_add, once per enter. With `toyos run --stats off`
+// the ring counts nothing per operation (`enabled` is false).
 #pragma once
 
 #include <array>
@@ -17,13 +23,14 @@ struct RingStats {
     static constexpr uint64_t kLatencySampleEvery = 16;
     static bool sampled(uint64_t seq) { return (seq & (kLatencySampleEvery - 1)) == 1; }
 
-    RingStats() = default;
+    explicit RingStats(bool on = true) : enabled(on) {}
     ~RingStats() {
         for (auto& h : latency) delete h.load(std::memory_order_relaxed);
     }
     RingStats(const RingStats&) = delete;
     RingStats& operator=(const RingStats&) = delete;
 
+    const bool enabled;
     std::atomic<uint64_t> enters{0};
     std::atomic<uint64_t> submitted{0};  // accepted SQEs (each got a sequence number)
     std::atomic<uint64_t> completed{0};  // completions produced (CQE posted or skipped)
@@ -59,8 +66,13 @@ struct RingStats {
         }
         return b;
     }
+    // For counters with several concurrent writers.
     static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
         c.fetch_add(n, std::memory_order_relaxed);
+    }
+    // For counters whose writers are serialized by a lock the caller holds.
+    static void add(std::atomic<uint64_t>& c, uint64_t n = 1) {
+        c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
 };
 

@@ -37,6 +37,8 @@ struct KernelConfig {
     unsigned sqpoll_idle_ms = 1000;
     int sqpoll_cpu = -1;
     bool trace = false;  // record every ring operation (toyos run --trace FILE)
+    // The io_uring subsystem's per-operation statistics (toyos run --stats off: none).
+    bool stats = true;
     // Host devices in /dev: (host path, name) pairs, and every NVMe namespace with `nvme`.
     std::vector<std::pair<std::string, std::string>> devices;
     bool nvme = false;
