@@ -36,6 +36,7 @@ qemu=$(command -v qemu-system-x86_64 || true)
 
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
+exec > >(tee "$work/run.log") 2>&1  # what this prints, kept for scripts/test.sh to show
 log=$work/serial.log
 image=$work/nvme.img
 rm -f "$log"
