@@ -424,9 +424,28 @@ bool pattern_reads(Pattern p) {
     return p == Pattern::Read || p == Pattern::RandRead || p == Pattern::RandRw;
 }
 
+// The size of the block device at `path` (its end, as lseek sees it).
+int device_size(const char* path, uint64_t& size) {
+    const int fd = sys::open(path, O_RDONLY);
+    if (fd < 0) return fd;
+    const off_t end = sys::lseek(fd, 0, SEEK_END);
+    sys::close(fd);
+    if (end < 0) return static_cast<int>(end);
+    size = static_cast<uint64_t>(end);
+    return 0;
+}
+
 // Makes the file at least `size` bytes long (fio lays out its files the same way), with
-// plain pwrite: the ring's counters then hold the benchmark's operations only.
+// plain pwrite: the ring's counters then hold the benchmark's operations only. A device is
+// never written here: the region must fit inside it (-ENOSPC otherwise).
 int lay_out(const Options& o, uint64_t size) {
+    struct stat existing {};
+    if (sys::stat(o.filename, &existing) == 0 && !S_ISREG(existing.st_mode)) {
+        if (!S_ISBLK(existing.st_mode)) return -EINVAL;
+        uint64_t have = 0;
+        if (int r = device_size(o.filename, have); r < 0) return r;
+        return have >= size ? 0 : -ENOSPC;
+    }
     const int fd = sys::open(o.filename, O_RDWR | O_CREAT, 0644);
     if (fd < 0) return fd;
     struct stat st {};
@@ -471,6 +490,9 @@ int region_size(const Options& o, uint64_t& size) {
     struct stat st {};
     if (int r = sys::stat(o.filename, &st); r < 0) return r;
     size = static_cast<uint64_t>(st.st_size);
+    if (S_ISBLK(st.st_mode)) {  // a block device's st_size is 0: its end is its size
+        if (int r = device_size(o.filename, size); r < 0) return r;
+    }
     return size >= o.bs ? 0 : -EINVAL;
 }
 
