@@ -60,6 +60,13 @@ Result<void> Registrations::register_files(kernel::Process& p, uint64_t fds, uin
 
 Result<long> Registrations::update_files(kernel::Process& p, uint32_t offset, uint64_t fds,
                                          uint32_t n) {
+    if (n == 0) return err(EINVAL);
+    {
+        // Checked before anything is allocated: n comes from userland and may be 2^32-1.
+        std::unique_lock lock(mutex_);
+        if (!files_registered_) return err(ENXIO);
+        if (offset > files_.size() || n > files_.size() - offset) return err(EINVAL);
+    }
     std::vector<int> nums(n);
     TOYOS_TRY_VOID(p.memory().copy_from_user(nums.data(), kernel::UserPtr<int>(fds), n));
     std::vector<kernel::FileRef> replaced;  // closed after the lock

@@ -166,6 +166,9 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     uint32_t consumed = 0;
     uint32_t accepted = 0;
     const bool submit_all = setup_flags_ & IORING_SETUP_SUBMIT_ALL;
+    // What completing a refused SQE lets go (requests waiting behind a drain): issued after
+    // the lock, before this submission's own chains, which came later.
+    IssueList released;
     const bool counting = stats_.enabled;
     const uint64_t t0 = counting || tracing_ ? monotonic_ns() : 0;
 
@@ -204,8 +207,7 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
             // Guards the previous request of the chain, which must exist and be linked.
             if (chain_tail == nullptr || chain_tail->link_timeout != nullptr) {
                 std::lock_guard lock(mutex_);
-                IssueList none;
-                complete_locked(req, -EINVAL, 0, none);
+                complete_locked(req, -EINVAL, 0, released);
                 if (!submit_all) break;
                 continue;
             }
@@ -218,15 +220,14 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
             // A request that fails validation completes with its error; the chain it was
             // part of is cancelled, and (unless SUBMIT_ALL) submission stops here.
             std::lock_guard lock(mutex_);
-            IssueList none;
             for (Request* r = chain_head; r != nullptr;) {
                 Request* next = r->link_next;
                 r->link_next = nullptr;
-                complete_locked(r, -ECANCELED, 0, none);
+                complete_locked(r, -ECANCELED, 0, released);
                 r = next;
             }
             chain_head = chain_tail = nullptr;
-            complete_locked(req, res, 0, none);
+            complete_locked(req, res, 0, released);
             if (!submit_all) break;
             continue;
         }
@@ -255,13 +256,14 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     }
     cached_sq_head_ = head;
     mem_.sq_head().store(head, std::memory_order_release);
+    after_unlock(released);
     after_unlock(to_issue);
     return consumed;
 }
 
 void SyscallCompletionRing::queue_chain_locked(Request* head, IssueList& to_issue) {
     head->in_chain_wait = false;
-    if ((head->sqe_flags & IOSQE_IO_DRAIN) || !drain_queue_.empty()) {
+    if ((head->sqe_flags & IOSQE_IO_DRAIN) || !drain_queue_.empty() || drains_inflight_ > 0) {
         head->drain_deferred = true;
         drain_queue_.push_back(head);
         release_drain_locked(to_issue);
@@ -281,15 +283,18 @@ void SyscallCompletionRing::queue_chain_locked(Request* head, IssueList& to_issu
 // IOSQE_IO_DRAIN: a draining request waits until everything issued before it completed;
 // whatever was submitted after it waits behind it.
 void SyscallCompletionRing::release_drain_locked(IssueList& to_issue) {
+    if (closing_) return;  // shutdown() completes what waits here with -ECANCELED
     while (!drain_queue_.empty()) {
+        if (drains_inflight_ > 0) return;  // later ones wait for the drain itself
         Request* r = drain_queue_.front();
-        if ((r->sqe_flags & IOSQE_IO_DRAIN) && issued_inflight_ > 0) return;
+        const bool drain = r->sqe_flags & IOSQE_IO_DRAIN;
+        if (drain && issued_inflight_ > 0) return;
         drain_queue_.pop_front();
         r->drain_deferred = false;
         r->issued = true;
         ++issued_inflight_;
+        if (drain) ++drains_inflight_;
         to_issue.push(r);
-        if (r->sqe_flags & IOSQE_IO_DRAIN) return;  // later ones wait for the drain itself
     }
 }
 
@@ -423,6 +428,7 @@ int SyscallCompletionRing::async_cancel(Request* req) {
     };
     std::vector<Match> found;
     int cancelled_timeouts = 0;
+    IssueList released;  // what the cancelled timeouts' completions let go (drain, links)
     {
         std::lock_guard lock(mutex_);
         for (Request* r = active_; r != nullptr; r = r->active_next) {
@@ -450,19 +456,19 @@ int SyscallCompletionRing::async_cancel(Request* req) {
         }
         // Claimed timeouts complete now, under the lock.
         if (cancelled_timeouts > 0) {
-            IssueList none;
             for (Request* r = active_; r != nullptr;) {
                 Request* next = r->active_next;
                 if (r->opcode == IORING_OP_TIMEOUT && r->claimed.load() && r->issued && r != req) {
                     count_timeouts_.erase(
                         std::remove(count_timeouts_.begin(), count_timeouts_.end(), r),
                         count_timeouts_.end());
-                    complete_locked(r, -ECANCELED, 0, none);
+                    complete_locked(r, -ECANCELED, 0, released);
                 }
                 r = next;
             }
         }
     }
+    after_unlock(released);
     if (found.empty()) return -ENOENT;
     int result = 0, count = 0;
     for (const Match& m : found) {

@@ -179,6 +179,7 @@ class SyscallCompletionRing {
     uint32_t inflight_ = 0;         // allocated requests not yet freed
     uint32_t issued_inflight_ = 0;  // issued and not completed (drain waits for 0)
     std::deque<Request*> drain_queue_;
+    uint32_t drains_inflight_ = 0;  // issued IOSQE_IO_DRAIN requests: what follows waits
     std::vector<Request*> count_timeouts_;
     uint64_t completions_for_timeouts_ = 0;
     Request* active_ = nullptr;  // live requests (for cancel and shutdown)

@@ -68,7 +68,8 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
         req->link_next = nullptr;
         const bool failed = res < 0 || (is_read_write(req->opcode) &&
                                         static_cast<size_t>(res) < req->expected_bytes());
-        if (failed && !(req->sqe_flags & IOSQE_IO_HARDLINK)) {
+        // A closing ring runs nothing more: even a hard link's rest is cancelled.
+        if ((failed && !(req->sqe_flags & IOSQE_IO_HARDLINK)) || closing_) {
             for (Request* r = next; r != nullptr;) {
                 Request* after = r->link_next;
                 r->link_next = nullptr;
@@ -80,11 +81,15 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
             next->in_chain_wait = false;
             next->issued = true;
             ++issued_inflight_;
+            if (next->sqe_flags & IOSQE_IO_DRAIN) ++drains_inflight_;
             to_issue.push(next);
         }
     }
 
-    if (req->issued) --issued_inflight_;
+    if (req->issued) {
+        --issued_inflight_;
+        if (req->sqe_flags & IOSQE_IO_DRAIN) --drains_inflight_;
+    }
     if (req->opcode != IORING_OP_TIMEOUT && req->opcode != IORING_OP_LINK_TIMEOUT) {
         ++completions_for_timeouts_;
         if (!count_timeouts_.empty()) check_count_timeouts_locked(to_issue);
@@ -123,7 +128,6 @@ void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
     SyscallCompletionRing* ring = lt->ring;
     Request* target = nullptr;
     uint64_t target_seq = 0;
-    IssueList to_issue;
     {
         std::lock_guard lock(ring->mutex_);
         if (!lt->try_claim()) return;  // the target completed first
@@ -133,13 +137,19 @@ void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
             target_seq = target->seq;
         }
         lt->lt_target = nullptr;
+    }
+    // The guarded request is cancelled; it completes with -ECANCELED (or its own result if it
+    // was already finishing), and its chain follows from that. This happens before the link
+    // timeout's own completion, as on Linux: until `lt` completes, the ring cannot finish
+    // shutting down, so `target` (a slot of the ring's request slabs) is still memory.
+    if (target != nullptr && target->seq == target_seq && target->executor != nullptr)
+        target->executor->cancel(target);
+    IssueList to_issue;
+    {
+        std::lock_guard lock(ring->mutex_);
         ring->complete_locked(lt, -ETIME, 0, to_issue);
     }
     ring->after_unlock(to_issue);
-    // The guarded request is cancelled; it completes with -ECANCELED (or its own result if it
-    // was already finishing), and its chain follows from that.
-    if (target != nullptr && target->seq == target_seq && target->executor != nullptr)
-        target->executor->cancel(target);
 }
 
 void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uint32_t cflags,

@@ -77,6 +77,7 @@ public:
         static_assert(std::is_trivially_copyable_v<T>);
         auto buf = access(src.addr(), count * sizeof(T), Access::Read);
         if (buf.is_error()) return err(buf.error());
+        if (count == 0) return {};  // dst and the pin may be null: memcpy must not see them
         std::memcpy(static_cast<void*>(dst), buf->data, count * sizeof(T));
         return {};
     }
@@ -85,6 +86,7 @@ public:
         static_assert(std::is_trivially_copyable_v<T>);
         auto buf = access(dst.addr(), count * sizeof(T), Access::Write);
         if (buf.is_error()) return err(buf.error());
+        if (count == 0) return {};
         std::memcpy(buf->data, static_cast<const void*>(src), count * sizeof(T));
         return {};
     }
