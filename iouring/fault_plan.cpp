@@ -199,6 +199,10 @@ bool FaultPlan::parse(const std::string& spec, FaultRule& out, std::string& erro
         error = "'" + parts[0] + "' takes only fail or error=ERRNO";
         return false;
     }
+    if (r.target == FaultRule::Target::HostRing && (r.every != 0 || r.prob < 1.0)) {
+        error = "host-ring is set up once at boot: no prob= or every=";
+        return false;
+    }
     if (r.target == FaultRule::Target::Opcode && r.action.kind == FaultAction::Kind::Short &&
         !can_be_short(r.opcode)) {
         error = "short= applies to reads, writes, send and recv, not '" + parts[0] + "'";

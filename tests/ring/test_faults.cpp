@@ -105,12 +105,27 @@ TEST(FaultPlan, ParsesTheDocumentedSpecs) {
 }
 
 TEST(FaultPlan, RejectsMalformedSpecs) {
-    for (const char* bad :
-         {"", "bogus:error=EIO", "read", "read:error=ENOTANERRNO", "read:error=0", "read:short=1",
-          "read:short=-0.1", "read:delay=5parsecs", "read:delay=2m", "read:error=EIO:prob=0",
-          "read:error=EIO:prob=1.5", "read:error=EIO:every=0", "read:error=EIO:short=0.5",
-          "read:colour=blue", "host-ring:short=0.5", "register-files:delay=1ms", "fsync:short=0.5",
-          "nop:error=EIO", "read:delay=61s"}) {
+    for (const char* bad : {"",
+                            "bogus:error=EIO",
+                            "read",
+                            "read:error=ENOTANERRNO",
+                            "read:error=0",
+                            "read:short=1",
+                            "read:short=-0.1",
+                            "read:delay=5parsecs",
+                            "read:delay=2m",
+                            "read:error=EIO:prob=0",
+                            "read:error=EIO:prob=1.5",
+                            "read:error=EIO:every=0",
+                            "read:error=EIO:short=0.5",
+                            "read:colour=blue",
+                            "host-ring:short=0.5",
+                            "register-files:delay=1ms",
+                            "fsync:short=0.5",
+                            "nop:error=EIO",
+                            "read:delay=61s",
+                            "host-ring:fail:prob=0.5",
+                            "host-ring:fail:every=2"}) {
         iouring::FaultRule r;
         std::string e;
         EXPECT_FALSE(iouring::FaultPlan::parse(bad, r, e)) << bad;
@@ -401,6 +416,30 @@ TEST(Faults, RegisterBuffersFailsWithEnomem) {
     const auto config = with_faults({"register-buffers:error=ENOMEM:every=2"}, 0);
     EXPECT_EQ(exit_code(test::run_program(root.path(), "reg", prog_register_enomem, {}, config)),
               0);
+}
+
+int prog_register_files_error(int, char**) {
+    io_uring ring;
+    T_CHECK(io_uring_queue_init(4, &ring, 0) == 0);
+    const int fd = sys::open("/data", O_RDONLY);
+    T_CHECK(fd >= 0);
+    T_CHECK(io_uring_register_files(&ring, &fd, 1) == -EMFILE);
+    T_CHECK(io_uring_unregister_files(&ring) == -ENXIO);  // nothing was registered
+    char buf[8];
+    iovec iov{buf, sizeof(buf)};
+    T_CHECK(io_uring_register_buffers(&ring, &iov, 1) == 0);  // buffers are not targeted
+    T_CHECK(proc_iouring("FaultRegisterErrors") == 1);
+    io_uring_queue_exit(&ring);
+    return 0;
+}
+
+TEST(Faults, RegisterFilesFailsWithTheInjectedErrno) {
+    test::TempRoot root;
+    root.write("data", pattern_file(64));
+    const auto config = with_faults({"register-files:error=EMFILE"}, 0);
+    EXPECT_EQ(
+        exit_code(test::run_program(root.path(), "regf", prog_register_files_error, {}, config)),
+        0);
 }
 
 // --- The host ring cannot be created: the real fallback to the thread pool ----------------
