@@ -489,21 +489,22 @@ int SyscallCompletionRing::async_cancel(Request* req) {
             continue;
         }
         if (m.r->seq != m.seq) continue;  // completed meanwhile
-        if (m.r->executor == nullptr) {
-            // Held back by an injected delay: cancelled if its timer has not fired yet.
+        if (faults_ != nullptr) {
+            // Held back by an injected delay: cancelled if its timer has not fired yet (once
+            // disarmed, no executor ever sees it).
             bool disarmed;
             {
                 std::lock_guard lock(mutex_);
-                disarmed = m.r->seq == m.seq && m.r->executor == nullptr &&
-                           m.r->fault.kind == FaultAction::Kind::Delay &&
+                disarmed = m.r->seq == m.seq && m.r->fault.kind == FaultAction::Kind::Delay &&
                            manager_.timers().disarm(m.r);
             }
             if (disarmed) {
                 complete(m.r, -ECANCELED);
                 ++count;
+                continue;
             }
-            continue;
         }
+        if (m.r->executor == nullptr) continue;  // completed meanwhile
         const int r = m.r->executor->cancel(m.r);
         if (r == 0)
             ++count;
