@@ -9,6 +9,7 @@
 
 #include "cli/demo.h"
 #include "cli/options.h"
+#include "iouring/fault_plan.h"
 #include "iouring/manager.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"
@@ -59,7 +60,25 @@ const char* kRunUsage =
     "                    trace-event JSON (open it in Perfetto or chrome://tracing)\n"
     "  --stats on|off    the io_uring subsystem's per-operation statistics (default on);\n"
     "                    off: rings and host rings count nothing per operation and /proc\n"
-    "                    shows Stats: off with the counters at 0\n";
+    "                    shows Stats: off with the counters at 0\n"
+    "  --fault SPEC      inject faults, deterministically: TARGET:ACTION[:prob=P][:every=N]\n"
+    "                    with TARGET an opcode (read, write, readv, write_fixed, openat,\n"
+    "                    fsync, send, recv, ...), * (every operation), host-ring,\n"
+    "                    register-buffers or register-files, and ACTION error=ERRNO,\n"
+    "                    short=FRACTION (reads/writes), delay=TIME (500us, 2ms) or fail;\n"
+    "                    e.g. read:error=EIO:prob=0.1, write:short=0.5:every=7,\n"
+    "                    host-ring:fail, register-buffers:error=ENOMEM; repeatable\n"
+    "                    (docs/reliability.md)\n"
+    "  --fault-file FILE one --fault SPEC per line, # comments\n"
+    "  --fault-seed N    the seed of --fault's decisions (default 0): the same seed and\n"
+    "                    program replay the same faults\n"
+    "  --max-rings N     io_uring rings a process may have open (default 64); beyond:\n"
+    "                    io_uring_setup fails with EMFILE\n"
+    "  --max-inflight N  ring operations a process may have in flight over all its rings\n"
+    "                    (default 65536); io_uring_enter takes what fits, EAGAIN if none\n"
+    "  --max-registered-bytes N[K|M|G]  registered buffer bytes per process, in whole\n"
+    "                    pages as RLIMIT_MEMLOCK counts them (default 256M); beyond:\n"
+    "                    io_uring_register fails with ENOMEM\n";
 
 kernel::ProgramCatalog builtin_catalog() {
     kernel::ProgramCatalog catalog;
@@ -98,6 +117,89 @@ bool write_reports(kernel::Kernel& k, const cli::RunOptions& opts) {
     if (!opts.trace.empty() && io.trace_log() != nullptr && !io.trace_log()->write(opts.trace)) {
         std::fprintf(stderr, "toyos: --trace %s: %s\n", opts.trace.c_str(), std::strerror(errno));
         return false;
+    }
+    return true;
+}
+
+// --fault, --fault-file, --fault-seed: a message and false when a spec is malformed.
+bool configure_faults(const cli::RunOptions& opts, kernel::KernelConfig& config) {
+    std::vector<std::string> specs = opts.faults;
+    std::string error;
+    for (const std::string& file : opts.fault_files) {
+        if (!iouring::FaultPlan::parse_file(file, specs, error)) {
+            std::fprintf(stderr, "toyos: --fault-file %s\n", error.c_str());
+            return false;
+        }
+    }
+    uint64_t seed = 0;
+    if (!opts.fault_seed.empty()) {
+        char* end = nullptr;
+        errno = 0;
+        seed = std::strtoull(opts.fault_seed.c_str(), &end, 0);
+        if (*end != '\0' || errno != 0 || opts.fault_seed[0] == '-') {
+            std::fprintf(stderr, "toyos: --fault-seed must be an unsigned 64-bit number\n");
+            return false;
+        }
+    }
+    if (specs.empty()) return true;
+    std::vector<iouring::FaultRule> rules;
+    for (const std::string& spec : specs) {
+        iouring::FaultRule rule;
+        if (!iouring::FaultPlan::parse(spec, rule, error)) {
+            std::fprintf(stderr, "toyos: --fault %s: %s\n", spec.c_str(), error.c_str());
+            return false;
+        }
+        rules.push_back(std::move(rule));
+    }
+    config.faults = std::make_shared<const iouring::FaultPlan>(std::move(rules), seed);
+    return true;
+}
+
+// A positive count with an optional K, M or G (powers of 1024); false if malformed.
+bool parse_count(const std::string& text, uint64_t max, uint64_t& out) {
+    char* end = nullptr;
+    errno = 0;
+    uint64_t n = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || text[0] == '-' || end == text.c_str() || errno != 0) return false;
+    const std::string unit = end;
+    unsigned shift = 0;
+    if (unit == "K" || unit == "k")
+        shift = 10;
+    else if (unit == "M" || unit == "m")
+        shift = 20;
+    else if (unit == "G" || unit == "g")
+        shift = 30;
+    else if (!unit.empty())
+        return false;
+    if (n == 0 || n > (max >> shift)) return false;
+    out = n << shift;
+    return true;
+}
+
+// --max-rings, --max-inflight, --max-registered-bytes.
+bool configure_limits(const cli::RunOptions& opts, kernel::KernelConfig& config) {
+    uint64_t n = 0;
+    if (!opts.max_rings.empty()) {
+        if (!parse_count(opts.max_rings, 1u << 20, n)) {
+            std::fprintf(stderr, "toyos: --max-rings must be 1..1048576\n");
+            return false;
+        }
+        config.limits.max_rings = static_cast<uint32_t>(n);
+    }
+    if (!opts.max_inflight.empty()) {
+        if (!parse_count(opts.max_inflight, uint64_t{1} << 30, n)) {
+            std::fprintf(stderr, "toyos: --max-inflight must be 1..1073741824\n");
+            return false;
+        }
+        config.limits.max_inflight = static_cast<uint32_t>(n);
+    }
+    if (!opts.max_registered_bytes.empty()) {
+        if (!parse_count(opts.max_registered_bytes, uint64_t{1} << 46, n)) {
+            std::fprintf(stderr,
+                         "toyos: --max-registered-bytes must be a positive size such as 64M\n");
+            return false;
+        }
+        config.limits.max_registered_bytes = n;
     }
     return true;
 }
@@ -171,6 +273,7 @@ int cmd_run(int argc, char** argv) {
             eq != std::string::npos ? d.substr(eq + 1) : host.substr(host.rfind('/') + 1);
         config.devices.emplace_back(host, name);
     }
+    if (!configure_faults(*opts, config) || !configure_limits(*opts, config)) return 2;
     auto k = kernel::Kernel::boot(config, builtin_catalog());
     if (k.is_error()) {
         std::fprintf(stderr, "toyos: cannot boot on root '%s': %s\n", config.root.c_str(),

@@ -39,6 +39,18 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, int first) {
             o.devices.push_back(dev);
             continue;
         }
+        if (std::string spec; value("--fault", spec)) {
+            o.faults.push_back(spec);
+            continue;
+        }
+        if (std::string file; value("--fault-file", file)) {
+            o.fault_files.push_back(file);
+            continue;
+        }
+        if (value("--fault-seed", o.fault_seed) || value("--max-rings", o.max_rings) ||
+            value("--max-inflight", o.max_inflight) ||
+            value("--max-registered-bytes", o.max_registered_bytes))
+            continue;
         if (std::strcmp(argv[i], "--nvme") == 0) {
             o.nvme = true;
             continue;

@@ -495,7 +495,9 @@ void HostReactor::loop() {
             p.wq_fd = static_cast<unsigned>(attach_fd_);
         }
     }
-    int r = io_uring_queue_init_params(config_.entries, &ring_, &p);
+    int r = config_.inject_setup_error != 0
+                ? -config_.inject_setup_error
+                : io_uring_queue_init_params(config_.entries, &ring_, &p);
     if (r < 0) {
         start_error_ = -r;
         started_.release();

@@ -39,6 +39,9 @@ struct HostRingConfig {
     // running under valgrind, whose io_uring_enter wrapper blocks every thread while it
     // waits. Environment: TOYOS_HOST_WAIT=poll.
     bool poll_wait = false;
+    // Fault injection (host-ring:fail): the host ring setup fails with this errno, so the
+    // kernel takes its real fallback path. 0: none.
+    int inject_setup_error = 0;
 };
 
 struct HostExecutorStats {

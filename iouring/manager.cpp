@@ -21,6 +21,11 @@ IoUringManager::IoUringManager(kernel::Kernel& kernel) : kernel_(kernel) {
     features_ = HostFeatures::probe();
     spdlog::info("io_uring: host features: {}", features_.describe());
     const kernel::KernelConfig& cfg = kernel.config();
+    if (cfg.faults != nullptr && !cfg.faults->empty()) {
+        faults_ = cfg.faults.get();
+        spdlog::warn("io_uring: injecting faults, seed {}: {} rule(s)", faults_->seed(),
+                     faults_->rule_count());
+    }
     std::string want = cfg.executor;
     if (want.empty()) {
         const char* env = std::getenv("TOYOS_EXECUTOR");
@@ -41,6 +46,7 @@ IoUringManager::IoUringManager(kernel::Kernel& kernel) : kernel_(kernel) {
         // The passthrough and IOPOLL rings exist only when there is a device to use them.
         hc.passthrough = kernel.devfs().has_passthrough();
         hc.iopoll = kernel.devfs().has_polling_queue();
+        hc.inject_setup_error = faults_ != nullptr ? faults_->host_ring_error() : 0;
         auto host = HostRingExecutor::create(hc, features_);
         if (host.ok()) {
             host_ = std::move(host.value());
@@ -48,8 +54,12 @@ IoUringManager::IoUringManager(kernel::Kernel& kernel) : kernel_(kernel) {
             spdlog::info("io_uring: executor=uring ({})", host_->setup_description());
         } else {
             // Operations still run, on the thread pool, with the same results.
-            spdlog::warn("io_uring: host rings unavailable ({}); executor=threads",
-                         strerrordesc_np(host.error()));
+            const bool injected = hc.inject_setup_error != 0;
+            if (injected) faults_->counters().host_ring_failures.fetch_add(1);
+            executor_fallback_ = std::string(strerrorname_np(host.error())) +
+                                 (injected ? " (injected: host-ring)" : "");
+            spdlog::warn("io_uring: host rings unavailable ({}{}); executor=threads",
+                         strerrordesc_np(host.error()), injected ? ", injected by --fault" : "");
         }
     } else {
         spdlog::info("io_uring: executor=threads");
@@ -72,8 +82,17 @@ IoUringManager::~IoUringManager() {
 Result<int> IoUringManager::setup(kernel::Process& proc, uint32_t entries,
                                   io_uring_params& params) {
     params.sq_entries = entries;
-    auto ring = TOYOS_TRY(SyscallCompletionRing::create(*this, proc, params));
-    return proc.fds().install(std::make_shared<RingFile>(std::move(ring)));
+    // The process's ring limit (Linux has none of its own but RLIMIT_NOFILE: EMFILE too).
+    const auto& usage = proc.usage();
+    if (!kernel::ResourceUsage::take_all<uint32_t>(usage->rings, 1, proc.limits().max_rings))
+        return err(EMFILE);
+    auto ring = SyscallCompletionRing::create(*this, proc, params);
+    if (ring.is_error()) {
+        usage->rings.fetch_sub(1, std::memory_order_relaxed);
+        return err(ring.error());
+    }
+    ring.value()->hold_ring_slot();
+    return proc.fds().install(std::make_shared<RingFile>(std::move(ring.value())));
 }
 
 void IoUringManager::add_ring(SyscallCompletionRing* ring) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "iouring/executor.h"
+#include "iouring/fault_plan.h"
 #include "iouring/host_features.h"
 #include "iouring/host_ring_executor.h"
 #include "iouring/ring.h"
@@ -117,6 +118,10 @@ class IoUringManager {
     // Whether rings and host reactors count per operation (toyos run --stats on|off).
     bool stats_enabled() const { return kernel_.config().stats; }
     int next_ring_id() { return next_ring_id_.fetch_add(1) + 1; }
+    // The run's injected faults, or null when it injects none.
+    const FaultPlan* faults() const { return faults_; }
+    // Why the uring executor was not used although asked for ("" when it was, or not asked).
+    const std::string& executor_fallback() const { return executor_fallback_; }
 
   private:
     struct KernelRing {
@@ -135,6 +140,8 @@ class IoUringManager {
     std::unique_ptr<ThreadExecutor> threads_;
     std::unique_ptr<HostRingExecutor> host_;
     Executor* executor_ = nullptr;
+    const FaultPlan* faults_ = nullptr;
+    std::string executor_fallback_;
 
     mutable std::mutex mutex_;
     std::set<SyscallCompletionRing*> rings_;

@@ -50,6 +50,20 @@ std::string IoUringManager::proc_global_text() const {
         << "FeatureSingleIssuer:\t" << yes_no(features_.single_issuer) << "\n"
         << "FeatureDeferTaskrun:\t" << yes_no(features_.defer_taskrun) << "\n"
         << "FeatureCoopTaskrun:\t" << yes_no(features_.coop_taskrun) << "\n";
+    out << "ExecutorFallback:\t" << (executor_fallback_.empty() ? "none" : executor_fallback_)
+        << "\n";
+    // Injected faults (toyos run --fault): the plan and what it injected so far.
+    const FaultCounters* fc = faults_ != nullptr ? &faults_->counters() : nullptr;
+    auto fault_count = [&](const std::atomic<uint64_t> FaultCounters::*c) {
+        return fc != nullptr ? (fc->*c).load(std::memory_order_relaxed) : 0;
+    };
+    out << "FaultRules:\t" << (faults_ != nullptr ? faults_->rule_count() : 0) << "\n"
+        << "FaultSeed:\t" << (faults_ != nullptr ? faults_->seed() : 0) << "\n"
+        << "FaultErrors:\t" << fault_count(&FaultCounters::errors) << "\n"
+        << "FaultShort:\t" << fault_count(&FaultCounters::short_ops) << "\n"
+        << "FaultDelays:\t" << fault_count(&FaultCounters::delays) << "\n"
+        << "FaultRegisterErrors:\t" << fault_count(&FaultCounters::register_errors) << "\n"
+        << "FaultHostRingFailures:\t" << fault_count(&FaultCounters::host_ring_failures) << "\n";
     // The devices in /dev, as "name:kind[:io_poll]".
     out << "Devices:\t";
     bool first = true;
@@ -88,7 +102,15 @@ std::string IoUringManager::stats_json() const {
         << ",\"cqes_posted\":" << st.cqes_posted << ",\"toy_enters\":" << st.enters
         << ",\"host_enters\":" << hs.host_enters << ",\"host_sqes\":" << hs.host_sqes
         << ",\"host_cqes\":" << hs.host_cqes << ",\"host_rings\":" << hs.rings << ",\"executor\":\""
-        << executor_->name() << "\",\"ops\":{";
+        << executor_->name() << "\"";
+    if (faults_ != nullptr) {
+        const FaultCounters& fc = faults_->counters();
+        out << ",\"faults\":{\"seed\":" << faults_->seed() << ",\"errors\":" << fc.errors.load()
+            << ",\"short\":" << fc.short_ops.load() << ",\"delays\":" << fc.delays.load()
+            << ",\"register_errors\":" << fc.register_errors.load()
+            << ",\"host_ring_failures\":" << fc.host_ring_failures.load() << "}";
+    }
+    out << ",\"ops\":{";
     bool first = true;
     for (int op = 0; op < 256; ++op) {
         const char* name = opcode_name(static_cast<uint8_t>(op));

@@ -11,11 +11,24 @@ namespace toyos::iouring {
 using kernel::err;
 using kernel::Result;
 
+namespace {
+
+// Bytes of the whole pages [addr, addr+len) touches: what pinning it would lock.
+uint64_t pages_spanned(uintptr_t addr, size_t len) {
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t first = addr & ~(page - 1);
+    const uintptr_t end = (addr + len + page - 1) & ~(page - 1);
+    return end - first;
+}
+
+}  // namespace
+
 Result<void> Registrations::register_buffers(kernel::Process& p, uint64_t iovecs, uint32_t n) {
     if (n == 0 || n > kMaxBuffers) return err(EINVAL);
     std::vector<iovec> vecs(n);
     TOYOS_TRY_VOID(p.memory().copy_from_user(vecs.data(), kernel::UserPtr<iovec>(iovecs), n));
     std::vector<RegisteredBuffer> bufs(n);
+    uint64_t charge = 0;
     for (uint32_t i = 0; i < n; ++i) {
         const auto addr = reinterpret_cast<uintptr_t>(vecs[i].iov_base);
         if (addr == 0) {
@@ -25,11 +38,25 @@ Result<void> Registrations::register_buffers(kernel::Process& p, uint64_t iovecs
         if (vecs[i].iov_len == 0 || vecs[i].iov_len > kMaxBufferLen) return err(EFAULT);
         auto buf = TOYOS_TRY(p.memory().access(addr, vecs[i].iov_len, kernel::Access::Write));
         bufs[i] = RegisteredBuffer{addr, vecs[i].iov_len, std::move(buf.pin)};
+        charge += pages_spanned(addr, vecs[i].iov_len);
     }
     std::unique_lock lock(mutex_);
     if (!buffers_.empty()) return err(EBUSY);
+    // The process's registered-buffer limit, as Linux charges RLIMIT_MEMLOCK: ENOMEM beyond.
+    if (!kernel::ResourceUsage::take_all<uint64_t>(p.usage()->registered_bytes, charge,
+                                                   p.limits().max_registered_bytes))
+        return err(ENOMEM);
     buffers_ = std::move(bufs);
+    charged_to_ = p.usage();
+    charged_bytes_ = charge;
     return {};
+}
+
+void Registrations::uncharge_buffers_locked() {
+    if (charged_to_ != nullptr)
+        charged_to_->registered_bytes.fetch_sub(charged_bytes_, std::memory_order_relaxed);
+    charged_to_.reset();
+    charged_bytes_ = 0;
 }
 
 Result<void> Registrations::unregister_buffers() {
@@ -37,6 +64,7 @@ Result<void> Registrations::unregister_buffers() {
     std::unique_lock lock(mutex_);
     if (buffers_.empty()) return err(ENXIO);
     old.swap(buffers_);
+    uncharge_buffers_locked();
     return {};
 }
 
@@ -183,6 +211,7 @@ void Registrations::clear() {
     kernel::FileRef e;
     std::unique_lock lock(mutex_);
     b.swap(buffers_);
+    uncharge_buffers_locked();
     f.swap(files_);
     files_registered_ = false;
     e = std::move(eventfd_);

@@ -6,11 +6,13 @@
 #include <sys/uio.h>
 
 #include <atomic>
+#include <memory>
 #include <shared_mutex>
 #include <vector>
 
 #include "kernel/address_space.h"
 #include "kernel/file.h"
+#include "kernel/resource_limits.h"
 
 namespace toyos::kernel {
 class Process;
@@ -56,8 +58,13 @@ class Registrations {
     void clear();
 
   private:
+    void uncharge_buffers_locked();
+
     mutable std::shared_mutex mutex_;
     std::vector<RegisteredBuffer> buffers_;
+    // The process usage the buffers are charged to (ResourceLimits::max_registered_bytes).
+    std::shared_ptr<kernel::ResourceUsage> charged_to_;
+    uint64_t charged_bytes_ = 0;
     std::vector<kernel::FileRef> files_;
     bool files_registered_ = false;
     kernel::FileRef eventfd_;

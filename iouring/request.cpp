@@ -24,6 +24,7 @@ bool is_read_write(uint8_t opcode) {
 }
 
 size_t Request::expected_bytes() const {
+    if (full_bytes != 0) return full_bytes;
     if (opcode == IORING_OP_READV || opcode == IORING_OP_WRITEV) {
         size_t n = 0;
         for (uint32_t i = 0; i < iovcnt; ++i) n += iov[i].iov_len;
@@ -59,6 +60,8 @@ void Request::reset() {
     timeout_count = timeout_target = cancel_key = 0;
     cmd_op = 0;
     big_cqe[0] = big_cqe[1] = 0;
+    fault = FaultAction{};
+    full_bytes = 0;
     link_next = link_timeout = lt_target = nullptr;
     issued = in_chain_wait = drain_deferred = false;
     active_prev = active_next = issue_next = exec_next = nullptr;

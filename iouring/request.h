@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "iouring/fault_plan.h"
 #include "kernel/async_executor.h"
 #include "kernel/file.h"
 #include "toyos/abi/io_uring.h"
@@ -65,6 +66,10 @@ struct Request final : kernel::AsyncWork {
     uint32_t cmd_op = 0;
     alignas(8) unsigned char cmd[80]{};
     uint64_t big_cqe[2]{};
+    // Fault injection (fault_plan.h): decided at submission, applied at issue. A request cut
+    // short keeps its full byte count, so that the short result still breaks a link chain.
+    FaultAction fault;
+    size_t full_bytes = 0;
 
     // Ring bookkeeping (guarded by the ring's lock)
     Request* link_next = nullptr;     // next in the chain, issued when this one succeeds

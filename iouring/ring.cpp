@@ -80,8 +80,12 @@ SyscallCompletionRing::SyscallCompletionRing(IoUringManager& manager, kernel::Pr
       id_(id),
       owner_pid_(owner.pid()),
       tracing_(manager.trace_log() != nullptr),
-      stats_(manager.stats_enabled()) {
+      stats_(manager.stats_enabled()),
+      faults_(manager.faults()),
+      usage_(owner.usage()),
+      max_inflight_(owner.limits().max_inflight) {
     if (tracing_) trace_.reserve(1024);
+    if (faults_ != nullptr) fault_matches_ = std::make_unique<uint64_t[]>(faults_->rule_count());
 }
 
 std::vector<TraceEvent> SyscallCompletionRing::take_trace() {
@@ -142,6 +146,7 @@ Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_s
             }
         }
         submitted = submit_sqes(to_submit);
+        if (submitted == 0 && inflight_limited_) return err(EAGAIN);
     }
     if (flags & IORING_ENTER_GETEVENTS) {
         auto waited = wait_cqes(caller, min_complete, timeout_ns);
@@ -154,7 +159,11 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     const uint32_t tail = mem_.sq_tail().load(std::memory_order_acquire);
     uint32_t head = cached_sq_head_;
     // A hostile tail cannot make us consume more than one ring's worth.
-    const uint32_t n = std::min({to_submit, tail - head, mem_.sq_entries()});
+    uint32_t n = std::min({to_submit, tail - head, mem_.sq_entries()});
+    if (n == 0) return 0;
+    // The process's limit on operations in flight: take what fits (none: EAGAIN).
+    n = kernel::ResourceUsage::take_up_to<uint32_t>(usage_->inflight, n, max_inflight_);
+    inflight_limited_ = n == 0;
     if (n == 0) return 0;
     // Per SQE: no lock, no allocation. The requests come in one lock, the sequence numbers
     // are the submitter's own, and the chains are queued (NOPs completed) in one more lock.
@@ -197,6 +206,8 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
         req->seq = seq++;
         req->submit_ns = t0;
         const int res = prep(req, sqe);
+        if (faults_ != nullptr && res >= 0) [[unlikely]]
+            decide_fault(req);
         if (counting) {
             RingStats::add(stats_.submitted);
             RingStats::add(stats_.op_count[req->opcode]);
@@ -327,6 +338,13 @@ bool SyscallCompletionRing::issue(Request* req) {
         default:
             break;
     }
+    if (req->fault.kind != FaultAction::Kind::None) [[unlikely]] {
+        if (apply_fault(req)) return false;
+    }
+    return dispatch(req);
+}
+
+bool SyscallCompletionRing::dispatch(Request* req) {
     {
         std::lock_guard lock(mutex_);
         if (closing_) {
@@ -476,7 +494,23 @@ int SyscallCompletionRing::async_cancel(Request* req) {
             ++count;
             continue;
         }
-        if (m.r->seq != m.seq || m.r->executor == nullptr) continue;  // completed meanwhile
+        if (m.r->seq != m.seq) continue;  // completed meanwhile
+        if (faults_ != nullptr) {
+            // Held back by an injected delay: cancelled if its timer has not fired yet (once
+            // disarmed, no executor ever sees it).
+            bool disarmed;
+            {
+                std::lock_guard lock(mutex_);
+                disarmed = m.r->seq == m.seq && m.r->fault.kind == FaultAction::Kind::Delay &&
+                           manager_.timers().disarm(m.r);
+            }
+            if (disarmed) {
+                complete(m.r, -ECANCELED);
+                ++count;
+                continue;
+            }
+        }
+        if (m.r->executor == nullptr) continue;  // completed meanwhile
         const int r = m.r->executor->cancel(m.r);
         if (r == 0)
             ++count;
@@ -510,6 +544,7 @@ void SyscallCompletionRing::shutdown() {
     // The SQ poller stops touching this ring before anything else goes.
     if (setup_flags_ & IORING_SETUP_SQPOLL) manager_.sq_poller().remove(this);
     std::vector<std::pair<Request*, uint64_t>> issued;
+    std::vector<Request*> delayed;  // held back by an injected delay, timer disarmed
     {
         std::lock_guard lock(mutex_);
         if (closing_ && inflight_ == 0) return;
@@ -538,10 +573,14 @@ void SyscallCompletionRing::shutdown() {
                 }
             } else if (r->issued && r->executor != nullptr) {
                 issued.emplace_back(r, r->seq);
+            } else if (r->issued && r->fault.kind == FaultAction::Kind::Delay &&
+                       manager_.timers().disarm(r)) {
+                delayed.push_back(r);
             }
             r = next;
         }
     }
+    for (Request* r : delayed) complete(r, -ECANCELED);
     for (auto [r, seq] : issued)
         if (r->seq == seq && r->executor != nullptr) r->executor->cancel(r);
     std::unique_lock lock(mutex_);
@@ -559,6 +598,7 @@ void SyscallCompletionRing::shutdown() {
     }
     lock.unlock();
     regs_.clear();
+    if (holds_ring_slot_.exchange(false)) usage_->rings.fetch_sub(1, std::memory_order_relaxed);
     manager_.executor().ring_closed(*this);
     manager_.remove_ring(this);
 }
@@ -612,6 +652,7 @@ void SyscallCompletionRing::free_request(Request* r) {
     r->free_next = free_;
     free_ = r;
     --inflight_;
+    usage_->inflight.fetch_sub(1, std::memory_order_relaxed);
     if (inflight_ == 0 && closing_) cq_cv_.notify_all();
 }
 

@@ -113,6 +113,14 @@ class SyscallCompletionRing {
     // Timer callbacks.
     static void on_timeout_fired(Request* req);
     static void on_link_timeout_fired(Request* req);
+    static void on_fault_delay_fired(Request* req);
+
+    // io_uring_register of buffers (or files) under fault injection: the errno to fail it
+    // with, or 0 (counts this ring's registrations of that kind, for every=N).
+    int register_fault(bool buffers);
+
+    // The ring counts against its process's ring limit until it shuts down (io_uring_setup).
+    void hold_ring_slot() { holds_ring_slot_.store(true, std::memory_order_relaxed); }
 
   private:
     SyscallCompletionRing(IoUringManager& manager, kernel::Process& owner, RingMemory mem,
@@ -128,6 +136,12 @@ class SyscallCompletionRing {
     void queue_chain_locked(Request* head, IssueList& to_issue);
     // True if `req` went to the default executor (which then wants a flush()).
     bool issue(Request* req);
+    // The executor step of issue(): resolve the file, hand the request to an executor.
+    bool dispatch(Request* req);
+    // Injected faults (fault_plan.h): decided at submission, applied at issue (true when the
+    // request completed or waits for its delay instead of going to an executor now).
+    void decide_fault(Request* req);
+    bool apply_fault(Request* req);
     int resolve_file(Request* req);
     void issue_ring_op(Request* req);
     int async_cancel(Request* req);
@@ -156,6 +170,16 @@ class SyscallCompletionRing {
     const bool tracing_;
     Registrations regs_;
     RingStats stats_;
+    // Fault injection: null when the run injects none (the hot path tests only this).
+    const FaultPlan* faults_ = nullptr;
+    std::unique_ptr<uint64_t[]> fault_matches_;  // per rule, written by the submitter only
+    std::atomic<uint64_t> register_calls_[2]{};  // files, buffers
+    // The process's io_uring usage: every allocated request is one op in flight
+    // (ResourceLimits::max_inflight), released when the request is freed.
+    const std::shared_ptr<kernel::ResourceUsage> usage_;
+    const uint32_t max_inflight_;
+    bool inflight_limited_ = false;  // the last submit_sqes took nothing for the limit
+    std::atomic<bool> holds_ring_slot_{false};
 
     std::mutex submit_mutex_;  // one submitter at a time (kernel API and process)
     uint32_t cached_sq_head_ = 0;

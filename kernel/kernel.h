@@ -14,12 +14,14 @@
 #include "kernel/process_table.h"
 #include "kernel/procfs.h"
 #include "kernel/program_catalog.h"
+#include "kernel/resource_limits.h"
 #include "kernel/vfs.h"
 #include "syscalls/registry.h"
 
 namespace toyos::iouring {
 class IoUringManager;
-}
+class FaultPlan;
+}  // namespace toyos::iouring
 
 namespace toyos::kernel {
 
@@ -45,6 +47,11 @@ struct KernelConfig {
     // Tests only: host regular files standing in for devices this machine lacks, with the
     // facts the kernel would have probed (DevFs::add_stand_in). Not reachable from the CLI.
     std::vector<DeviceInfo> stand_in_devices;
+    // Injected faults (toyos run --fault, --fault-file, --fault-seed); null: none.
+    std::shared_ptr<const iouring::FaultPlan> faults;
+    // Per-process io_uring limits (toyos run --max-rings, --max-inflight,
+    // --max-registered-bytes).
+    ResourceLimits limits;
 };
 
 // Parses "read=ring,write=async,..." into `routes`; an error message on failure.

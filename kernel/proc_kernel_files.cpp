@@ -36,6 +36,16 @@ std::string status_of(Kernel& k, Process& p) {
         << "Killed:\t" << p.kill_signal() << "\n"
         << "UptimeMs:\t" << std::chrono::duration_cast<std::chrono::milliseconds>(age).count()
         << "\n";
+    // io_uring resources against the process's limits (docs/reliability.md).
+    const ResourceUsage& use = *p.usage();
+    const ResourceLimits& lim = p.limits();
+    out << "Rings:\t" << use.rings.load(std::memory_order_relaxed) << "\n"
+        << "RingsMax:\t" << lim.max_rings << "\n"
+        << "RingOpsInFlight:\t" << use.inflight.load(std::memory_order_relaxed) << "\n"
+        << "RingOpsInFlightMax:\t" << lim.max_inflight << "\n"
+        << "RegisteredBufferBytes:\t" << use.registered_bytes.load(std::memory_order_relaxed)
+        << "\n"
+        << "RegisteredBufferBytesMax:\t" << lim.max_registered_bytes << "\n";
     return out.str();
 }
 

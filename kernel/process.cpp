@@ -2,30 +2,46 @@
 
 #include <thread>
 
+#include "kernel/kernel.h"
+
 namespace toyos::kernel {
 namespace {
 thread_local Process* t_current = nullptr;
 }  // namespace
 
-Process* current_process() { return t_current; }
-void set_current_process(Process* p) { t_current = p; }
+Process* current_process() {
+    return t_current;
+}
+void set_current_process(Process* p) {
+    t_current = p;
+}
 
 const char* process_state_name(ProcessState s) {
     switch (s) {
-        case ProcessState::Embryo: return "embryo";
-        case ProcessState::Running: return "running";
-        case ProcessState::Zombie: return "zombie";
+        case ProcessState::Embryo:
+            return "embryo";
+        case ProcessState::Running:
+            return "running";
+        case ProcessState::Zombie:
+            return "zombie";
     }
     return "?";
 }
 
 const char* route_name(Route r) {
     switch (r) {
-        case Route::Direct: return "direct";
-        case Route::Async: return "async";
-        case Route::Ring: return "ring";
+        case Route::Direct:
+            return "direct";
+        case Route::Async:
+            return "async";
+        case Route::Ring:
+            return "ring";
     }
     return "?";
+}
+
+const ResourceLimits& Process::limits() const {
+    return kernel_.config().limits;
 }
 
 Process::Process(Kernel& kernel, pid_t pid, pid_t ppid, std::string name)
@@ -48,8 +64,8 @@ bool Process::sleep_interruptible(std::chrono::nanoseconds d) {
     while (!killed()) {
         const auto now = std::chrono::steady_clock::now();
         if (now >= deadline) return true;
-        std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
-            deadline - now, std::chrono::milliseconds(20)));
+        std::this_thread::sleep_for(
+            std::min<std::chrono::nanoseconds>(deadline - now, std::chrono::milliseconds(20)));
     }
     return false;
 }

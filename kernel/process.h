@@ -20,6 +20,7 @@
 
 #include "kernel/address_space.h"
 #include "kernel/fd_table.h"
+#include "kernel/resource_limits.h"
 
 namespace toyos::kernel {
 
@@ -34,7 +35,7 @@ constexpr int kRouteCount = 3;
 const char* route_name(Route r);
 
 class Process : public std::enable_shared_from_this<Process> {
-public:
+  public:
     Process(Kernel& kernel, pid_t pid, pid_t ppid, std::string name);
     ~Process();
     Process(const Process&) = delete;
@@ -48,6 +49,9 @@ public:
     AddressSpace& memory() { return memory_; }
     const AddressSpace& memory() const { return memory_; }
     FdTable& fds() { return fds_; }
+    // io_uring resource limits (the kernel's, from toyos run) and what the process uses.
+    const ResourceLimits& limits() const;
+    const std::shared_ptr<ResourceUsage>& usage() const { return usage_; }
 
     ProcessState state() const { return state_.load(std::memory_order_acquire); }
     // The Linux wait status (WIFEXITED/WIFSIGNALED encoding); valid once a Zombie.
@@ -89,7 +93,7 @@ public:
 
     std::chrono::steady_clock::time_point start_time() const { return start_time_; }
 
-private:
+  private:
     friend class Kernel;
     friend class ProcessTable;
     void finish(int wait_status);  // runs exit hooks, releases resources, becomes a Zombie
@@ -100,6 +104,7 @@ private:
     const std::string name_;
     AddressSpace memory_;
     FdTable fds_;
+    std::shared_ptr<ResourceUsage> usage_ = std::make_shared<ResourceUsage>();
     std::atomic<ProcessState> state_{ProcessState::Embryo};
     std::atomic<int> kill_signal_{0};
     std::atomic<bool> exit_requested_{false};

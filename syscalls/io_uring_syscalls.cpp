@@ -48,12 +48,10 @@ SysResult sys_io_uring_enter(SyscallContext& c, const SyscallArgs& a) {
         // toyos has no signals, so a sigmask changes nothing; the timeout is honoured.
         if (static_cast<size_t>(a.a[5]) != sizeof(io_uring_getevents_arg)) return err(EINVAL);
         io_uring_getevents_arg arg{};
-        TOYOS_TRY_VOID(
-            c.proc.memory().copy_from_user(&arg, arg_ptr<io_uring_getevents_arg>(a, 4)));
+        TOYOS_TRY_VOID(c.proc.memory().copy_from_user(&arg, arg_ptr<io_uring_getevents_arg>(a, 4)));
         if (arg.ts != 0) {
             __kernel_timespec ts{};
-            TOYOS_TRY_VOID(
-                c.proc.memory().copy_from_user(&ts, UserPtr<__kernel_timespec>(arg.ts)));
+            TOYOS_TRY_VOID(c.proc.memory().copy_from_user(&ts, UserPtr<__kernel_timespec>(arg.ts)));
             if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1'000'000'000) return err(EINVAL);
             timeout_ns = ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
         }
@@ -70,13 +68,11 @@ SysResult register_probe(SyscallContext& c, uint64_t arg, uint32_t nr_args) {
         if (ch != 0) return err(EINVAL);  // Linux wants a zeroed probe
     auto* probe = reinterpret_cast<io_uring_probe*>(buf.data());
     static constexpr uint8_t kOps[] = {
-        IORING_OP_NOP,       IORING_OP_READV,        IORING_OP_WRITEV,
-        IORING_OP_FSYNC,     IORING_OP_READ_FIXED,   IORING_OP_WRITE_FIXED,
-        IORING_OP_SENDMSG,   IORING_OP_RECVMSG,      IORING_OP_TIMEOUT,
-        IORING_OP_ACCEPT,    IORING_OP_ASYNC_CANCEL, IORING_OP_LINK_TIMEOUT,
-        IORING_OP_CONNECT,   IORING_OP_OPENAT,       IORING_OP_CLOSE,
-        IORING_OP_READ,      IORING_OP_WRITE,        IORING_OP_SEND,
-        IORING_OP_RECV,      IORING_OP_TOYOS_LSEEK};
+        IORING_OP_NOP,        IORING_OP_READV,       IORING_OP_WRITEV,       IORING_OP_FSYNC,
+        IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED, IORING_OP_SENDMSG,      IORING_OP_RECVMSG,
+        IORING_OP_TIMEOUT,    IORING_OP_ACCEPT,      IORING_OP_ASYNC_CANCEL, IORING_OP_LINK_TIMEOUT,
+        IORING_OP_CONNECT,    IORING_OP_OPENAT,      IORING_OP_CLOSE,        IORING_OP_READ,
+        IORING_OP_WRITE,      IORING_OP_SEND,        IORING_OP_RECV,         IORING_OP_TOYOS_LSEEK};
     probe->last_op = IORING_OP_TOYOS_LSEEK;
     probe->ops_len = static_cast<uint8_t>(std::min<uint32_t>(nr_args, probe->last_op + 1u));
     for (uint32_t i = 0; i < probe->ops_len; ++i) probe->ops[i].op = static_cast<uint8_t>(i);
@@ -86,9 +82,8 @@ SysResult register_probe(SyscallContext& c, uint64_t arg, uint32_t nr_args) {
     return 0;
 }
 
-SysResult register_op(SyscallContext& c, SyscallCompletionRing& ring,
-                      iouring::Registrations& regs, uint32_t opcode, uint64_t arg,
-                      uint32_t nr_args);
+SysResult register_op(SyscallContext& c, SyscallCompletionRing& ring, iouring::Registrations& regs,
+                      uint32_t opcode, uint64_t arg, uint32_t nr_args);
 
 SysResult sys_io_uring_register(SyscallContext& c, const SyscallArgs& a) {
     auto ring = TOYOS_TRY(ring_arg(c, arg_int(a, 0)));
@@ -96,6 +91,11 @@ SysResult sys_io_uring_register(SyscallContext& c, const SyscallArgs& a) {
     const auto arg = static_cast<uint64_t>(a.a[2]);
     const auto nr_args = static_cast<uint32_t>(a.a[3]);
     auto& regs = ring->registrations();
+    if (opcode == IORING_REGISTER_BUFFERS || opcode == IORING_REGISTER_FILES) {
+        // toyos run --fault register-buffers:error=ENOMEM (and register-files).
+        if (const int e = ring->register_fault(opcode == IORING_REGISTER_BUFFERS); e != 0)
+            return err(e);
+    }
     auto result = register_op(c, *ring, regs, opcode, arg, nr_args);
     if (result.ok() && opcode != IORING_REGISTER_PROBE && opcode != IORING_REGISTER_EVENTFD &&
         opcode != IORING_REGISTER_EVENTFD_ASYNC && opcode != IORING_UNREGISTER_EVENTFD)
@@ -122,7 +122,8 @@ SysResult register_op(SyscallContext& c, SyscallCompletionRing&, iouring::Regist
             return 0;
         case IORING_REGISTER_FILES_UPDATE: {
             io_uring_files_update up{};
-            TOYOS_TRY_VOID(c.proc.memory().copy_from_user(&up, UserPtr<io_uring_files_update>(arg)));
+            TOYOS_TRY_VOID(
+                c.proc.memory().copy_from_user(&up, UserPtr<io_uring_files_update>(arg)));
             if (up.resv != 0) return err(EINVAL);
             return regs.update_files(c.proc, up.offset, up.fds, nr_args);
         }

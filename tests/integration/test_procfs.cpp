@@ -45,6 +45,14 @@ TEST_F(Sandbox, ProcIouringPrintsTheDocumentedKeys) {
                             "FeatureFixedFiles",
                             "FeatureSingleIssuer",
                             "FeatureDeferTaskrun",
+                            "ExecutorFallback",
+                            "FaultRules",
+                            "FaultSeed",
+                            "FaultErrors",
+                            "FaultShort",
+                            "FaultDelays",
+                            "FaultRegisterErrors",
+                            "FaultHostRingFailures",
                             "Op.NOP",
                             "Op.READ",
                             "Op.OPENAT"})
@@ -79,7 +87,9 @@ TEST_F(Sandbox, ProcTreeStatusFdsAndSyscalls) {
     ASSERT_EQ(r.status, 0) << r.err;
     for (const char* want :
          {"\niouring\n", "\nself\n", "\nsyscalls\n", "1\n", "Name:\tsh\n", "Pid:\t1\n",
-          "PPid:\t0\n", "State:\tR (running)\n", "read:\tdirect=", "io_uring_enter:\tdirect="})
+          "PPid:\t0\n", "State:\tR (running)\n",
+          "read:\tdirect=", "io_uring_enter:\tdirect=", "RingsMax:\t64\n",
+          "RingOpsInFlightMax:\t65536\n", "RegisteredBufferBytesMax:\t268435456\n"})
         EXPECT_NE(r.out.find(want), std::string::npos) << want << " missing in:\n" << r.out;
     Result fd = run("cat /proc/self/fd/3");  // cat's ring
     EXPECT_EQ(fd.out, "anon_inode:[io_uring]\n") << fd.err;

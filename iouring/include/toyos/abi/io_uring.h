@@ -39,6 +39,17 @@
 //    refused with -EINVAL rather than accepted and ignored. COOP_TASKRUN and TASKRUN_FLAG are
 //    accepted: completions are posted by kernel threads, so there is never task work to run
 //    and IORING_SQ_TASKRUN stays clear.
+//  * Per-process limits (toyos run --max-rings, --max-inflight, --max-registered-bytes;
+//    docs/reliability.md). Linux has no count of rings per process beyond RLIMIT_NOFILE;
+//    toyos answers io_uring_setup past --max-rings with -EMFILE, the errno a full fd table
+//    gives. Operations in flight over all of a process's rings are capped: io_uring_enter
+//    consumes only the SQEs that fit and answers -EAGAIN when none does (Linux's answer when
+//    it cannot allocate a request). Registered buffers are charged in whole pages against
+//    --max-registered-bytes, as Linux charges RLIMIT_MEMLOCK: -ENOMEM beyond, as in Linux.
+//  * Fault injection (toyos run --fault; docs/reliability.md) changes results on purpose: an
+//    injected error completes the request with -errno without running it, an injected short
+//    read or write runs with a smaller length (res is what moved, and a short result breaks
+//    a link chain as a real one does), an injected delay issues it later.
 #pragma once
 
 #include <linux/io_uring.h>
