@@ -55,7 +55,7 @@ void play(FuzzProcess& fp, FuzzInput& in) {
         p->cq_entries = in.u8();
     }
     if (setup & 0x02) p->flags |= IORING_SETUP_CLAMP;
-    if (setup & 0x04) {
+    if ((setup & 0x44) == 0x44) {  // 1 in 4: an SQPOLL ring costs a poller round trip
         p->flags |= IORING_SETUP_SQPOLL;
         p->sq_thread_idle = 1;
     }
@@ -95,18 +95,18 @@ void play(FuzzProcess& fp, FuzzInput& in) {
         auto* arg = reinterpret_cast<io_uring_getevents_arg*>(fp.private_area() + 512);
         auto* ts = reinterpret_cast<__kernel_timespec*>(fp.private_area() + 640);
         if (hostile & 0x80) {
-            // Waiting is bounded: GETEVENTS always comes with a 1 ms timeout.
+            // Waiting is bounded: GETEVENTS always comes with a 100 us timeout.
             flags |= IORING_ENTER_GETEVENTS;
             min_complete = in.u8() % 8;
         }
         if (flags & IORING_ENTER_GETEVENTS) {
             flags |= IORING_ENTER_EXT_ARG;
-            *ts = __kernel_timespec{0, 1'000'000};
+            *ts = __kernel_timespec{0, 100'000};
             *arg = io_uring_getevents_arg{0, 0, 0, reinterpret_cast<uint64_t>(ts)};
         }
         if (flags & IORING_ENTER_EXT_ARG) {
             if (!(flags & IORING_ENTER_GETEVENTS)) min_complete = 0;
-            *ts = __kernel_timespec{0, 1'000'000};
+            *ts = __kernel_timespec{0, 100'000};
             *arg = io_uring_getevents_arg{0, 0, 0, reinterpret_cast<uint64_t>(ts)};
             sys::io_uring_enter(ring.ring_fd, to_submit, min_complete, flags, arg, sizeof *arg);
         } else {

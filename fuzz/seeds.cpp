@@ -58,7 +58,7 @@ struct EnterSeed {
     }
     // The hostile byte and what each of its bits reads (in the target's order): 0x01 array
     // slot and value, 0x02 tail, 0x04 SQ flags, 0x08 CQ head, 0x10 SQ head, 0x20 enter
-    // flags, 0x40 to_submit, 0x80 min_complete (with GETEVENTS and a 1 ms timeout).
+    // flags, 0x40 to_submit, 0x80 min_complete (with GETEVENTS and a 100 us timeout).
     EnterSeed& enter(uint8_t hostile, uint32_t value = 0) {
         out.u8(hostile);
         if (hostile & 0x01) out.u8(0).u32(value);
@@ -123,7 +123,7 @@ void enter_seeds(const std::string& dir) {
              .enter(0x08, 0xfffffffcu)
              .out);
     save(dir, "sqpoll",
-         EnterSeed(4, 0x04).rounds(1).sqes({{sqe(IORING_OP_NOP, 0, 9), 0}}, 0).enter(0x80).out);
+         EnterSeed(4, 0x44).rounds(1).sqes({{sqe(IORING_OP_NOP, 0, 9), 0}}, 0).enter(0x80).out);
 }
 
 void register_seeds(const std::string& dir) {

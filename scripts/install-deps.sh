@@ -6,6 +6,7 @@ packages=(
   liburing-dev libboost-dev libspdlog-dev libgtest-dev libgmock-dev
   nlohmann-json3-dev
   qemu-system-x86 busybox-static cpio   # the QEMU guest test (qemu/, docs/qemu.md)
+  clang libclang-rt-dev                 # the libFuzzer targets (fuzz/, scripts/fuzz.sh)
 )
 missing=()
 for p in "${packages[@]}"; do
