@@ -65,6 +65,8 @@ struct Request final : kernel::AsyncWork {
     uint32_t cmd_op = 0;
     alignas(8) unsigned char cmd[80]{};
     uint64_t big_cqe[2]{};
+    uint32_t cqe_flags = 0;  // what the host's CQE reported that Linux passes on (SOCK_NONEMPTY)
+    int32_t prep_error = 0;  // failed validation inside a chain: its CQE's res (ring.cpp)
 
     // Ring bookkeeping (guarded by the ring's lock)
     Request* link_next = nullptr;     // next in the chain, issued when this one succeeds
