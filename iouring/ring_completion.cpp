@@ -25,7 +25,8 @@ void SyscallCompletionRing::complete_many(Request* const* reqs, const int32_t* r
     IssueList to_issue;
     {
         std::lock_guard lock(mutex_);
-        for (size_t i = 0; i < n; ++i) complete_locked(reqs[i], res[i], 0, to_issue);
+        for (size_t i = 0; i < n; ++i)
+            complete_locked(reqs[i], res[i], reqs[i]->cqe_flags, to_issue);
     }
     after_unlock(to_issue);
 }

@@ -47,7 +47,7 @@ void ThreadExecutor::execute(Request* req) {
         }
     }
     req->exec_state.store(ExecState::Done, std::memory_order_release);
-    req->ring->complete(req, static_cast<int32_t>(res));
+    req->ring->complete(req, static_cast<int32_t>(res), req->cqe_flags);
 }
 
 int ThreadExecutor::cancel(Request* req) {
