@@ -15,7 +15,7 @@ namespace toyos::diff {
 namespace {
 
 class HostBackend {
-public:
+  public:
     using Ring = ::io_uring;
 #define TOYOS_DIFF_HOST_FORWARD(name) TOYOS_DIFF_FORWARD(, name)
     TOYOS_DIFF_LIBURING_API(TOYOS_DIFF_HOST_FORWARD)
@@ -45,7 +45,9 @@ public:
         return "";
     }
 
-    int dir_fd() const { return dir_fd_; }
+    int dir_fd() const {
+        return dir_fd_;
+    }
     int create_file(const char* name, const char* content) {
         const int fd = ::openat(dir_fd_, name, O_CREAT | O_RDWR | O_TRUNC, 0644);
         if (fd < 0) return -errno;
@@ -79,8 +81,7 @@ public:
         addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         socklen_t len = sizeof(*addr);
         if (::bind(fd, reinterpret_cast<sockaddr*>(addr), sizeof(*addr)) < 0 ||
-            ::listen(fd, 4) < 0 ||
-            ::getsockname(fd, reinterpret_cast<sockaddr*>(addr), &len) < 0) {
+            ::listen(fd, 4) < 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(addr), &len) < 0) {
             const int e = errno;
             ::close(fd);
             return -e;
@@ -106,9 +107,11 @@ public:
         const ssize_t n = ::send(fd, buf, len, 0);
         return n < 0 ? -errno : n;
     }
-    int close(int fd) { return ::close(fd) < 0 ? -errno : 0; }
+    int close(int fd) {
+        return ::close(fd) < 0 ? -errno : 0;
+    }
 
-private:
+  private:
     std::string dir_;
     int dir_fd_ = -1;
     int init_ = -1;

@@ -37,8 +37,7 @@ void compare_step(const Step& h, const Step& t, std::ostringstream& out) {
         std::stable_sort(hc.begin(), hc.end(), by_user_data);
         std::stable_sort(tc.begin(), tc.end(), by_user_data);
     }
-    const bool equal =
-        hc.size() == tc.size() && std::equal(hc.begin(), hc.end(), tc.begin(), same);
+    const bool equal = hc.size() == tc.size() && std::equal(hc.begin(), hc.end(), tc.begin(), same);
     if (!equal)
         out << "step \"" << h.what << "\"" << (h.ordered ? " (ordered)" : "")
             << ":\n  host: " << show(h.cqes) << "\n  toyos:" << show(t.cqes) << "\n";

@@ -8,29 +8,29 @@
 
 #include "outcome.h"
 
-#define TOYOS_DIFF_SCENARIOS(X)        \
-    X(nop)                             \
-    X(bad_opcode)                      \
-    X(unknown_sqe_flags)               \
-    X(link_broken_by_bad_fd)           \
-    X(link_broken_by_prep_error)       \
-    X(hardlink_survives_failure)       \
-    X(link_chain_write_then_read)      \
-    X(drain_waits_for_earlier)         \
-    X(cqe_skip_success)                \
-    X(async_flag)                      \
-    X(read_write)                      \
-    X(readv_writev)                    \
-    X(fixed_buffers)                   \
-    X(fixed_files_and_update)          \
-    X(openat_close)                    \
-    X(fsync)                           \
-    X(send_recv)                       \
-    X(sendmsg_recvmsg)                 \
-    X(accept_connect)                  \
-    X(timeout_relative_and_count)      \
-    X(link_timeout)                    \
-    X(async_cancel)                    \
+#define TOYOS_DIFF_SCENARIOS(X)   \
+    X(nop)                        \
+    X(bad_opcode)                 \
+    X(unknown_sqe_flags)          \
+    X(link_broken_by_bad_fd)      \
+    X(link_broken_by_prep_error)  \
+    X(hardlink_survives_failure)  \
+    X(link_chain_write_then_read) \
+    X(drain_waits_for_earlier)    \
+    X(cqe_skip_success)           \
+    X(async_flag)                 \
+    X(read_write)                 \
+    X(readv_writev)               \
+    X(fixed_buffers)              \
+    X(fixed_files_and_update)     \
+    X(openat_close)               \
+    X(fsync)                      \
+    X(send_recv)                  \
+    X(sendmsg_recvmsg)            \
+    X(accept_connect)             \
+    X(timeout_relative_and_count) \
+    X(link_timeout)               \
+    X(async_cancel)               \
     X(prep_errors)
 
 namespace toyos::diff {

@@ -64,13 +64,13 @@ Step& reap(B& b, Outcome& o, const std::string& what, unsigned n, bool ordered,
         io_uring_cqe* cqe = nullptr;
         const int r = B::io_uring_wait_cqe_timeout(&b.ring, &cqe, &ts);
         if (r < 0) {
-            o.failures.push_back(what + ": got " + std::to_string(i) + " of " +
-                                 std::to_string(n) + " CQEs (wait: " + std::to_string(r) + ")");
+            o.failures.push_back(what + ": got " + std::to_string(i) + " of " + std::to_string(n) +
+                                 " CQEs (wait: " + std::to_string(r) + ")");
             break;
         }
         CqeRecord rec{cqe->user_data, cqe->res, cqe->flags, false};
-        rec.res_is_fd = std::find(fd_results.begin(), fd_results.end(), rec.user_data) !=
-                        fd_results.end();
+        rec.res_is_fd =
+            std::find(fd_results.begin(), fd_results.end(), rec.user_data) != fd_results.end();
         step.cqes.push_back(rec);
         B::io_uring_cqe_seen(&b.ring, cqe);
     }
@@ -84,6 +84,17 @@ inline int res_of(const Step& step, uint64_t user_data, int missing = -99999) {
     return missing;
 }
 
+// The order in which the CQEs of `members` (one chain) appeared in `step`: Linux orders a
+// chain's CQEs, not their interleaving with independent requests.
+inline void chain_order_fact(Outcome& o, const Step& step,
+                             std::initializer_list<uint64_t> members) {
+    std::string seen;
+    for (const CqeRecord& c : step.cqes)
+        if (std::find(members.begin(), members.end(), c.user_data) != members.end())
+            seen += " " + std::to_string(c.user_data);
+    o.facts.push_back(step.what + ": chain order" + seen);
+}
+
 // Nothing more is ready (a skipped or duplicated CQE would show here).
 template <class B>
 void expect_cq_empty(B& b, Outcome& o, const std::string& what) {
@@ -92,8 +103,7 @@ void expect_cq_empty(B& b, Outcome& o, const std::string& what) {
 
 // The first `n` bytes of `buf` as a fact (what a read returned).
 inline void bytes_fact(Outcome& o, const std::string& what, const char* buf, long n) {
-    o.facts.push_back(what + " = \"" + std::string(buf, n > 0 ? static_cast<size_t>(n) : 0) +
-                      "\"");
+    o.facts.push_back(what + " = \"" + std::string(buf, n > 0 ? static_cast<size_t>(n) : 0) + "\"");
 }
 
 }  // namespace toyos::diff

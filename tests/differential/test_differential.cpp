@@ -24,11 +24,11 @@ void expect_same(Scenario s) {
 }
 
 // One test per scenario; `ops` are the opcodes the host must support (else skipped).
-#define DIFFERENTIAL_TEST(name, ...)                                                 \
-    TEST(Differential, name) {                                                       \
-        if (auto missing = host_lacks({__VA_ARGS__}))                                \
-            GTEST_SKIP() << "the host's io_uring lacks opcode " << *missing;         \
-        expect_same(Scenario::name);                                                 \
+#define DIFFERENTIAL_TEST(name, ...)                                         \
+    TEST(Differential, name) {                                               \
+        if (auto missing = host_lacks({__VA_ARGS__}))                        \
+            GTEST_SKIP() << "the host's io_uring lacks opcode " << *missing; \
+        expect_same(Scenario::name);                                         \
     }
 
 DIFFERENTIAL_TEST(nop, IORING_OP_NOP)
@@ -45,8 +45,7 @@ DIFFERENTIAL_TEST(read_write, IORING_OP_READ, IORING_OP_WRITE)
 DIFFERENTIAL_TEST(readv_writev, IORING_OP_READV, IORING_OP_WRITEV)
 DIFFERENTIAL_TEST(fixed_buffers, IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED)
 DIFFERENTIAL_TEST(fixed_files_and_update, IORING_OP_READ)
-DIFFERENTIAL_TEST(openat_close, IORING_OP_OPENAT, IORING_OP_CLOSE, IORING_OP_READ,
-                  IORING_OP_WRITE)
+DIFFERENTIAL_TEST(openat_close, IORING_OP_OPENAT, IORING_OP_CLOSE, IORING_OP_READ, IORING_OP_WRITE)
 DIFFERENTIAL_TEST(fsync, IORING_OP_FSYNC)
 DIFFERENTIAL_TEST(send_recv, IORING_OP_SEND, IORING_OP_RECV)
 DIFFERENTIAL_TEST(sendmsg_recvmsg, IORING_OP_SENDMSG, IORING_OP_RECVMSG)

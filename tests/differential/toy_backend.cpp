@@ -19,7 +19,7 @@ namespace toyos::diff {
 namespace {
 
 class ToyBackend {
-public:
+  public:
     using Ring = ::toyos::io_uring;
 #define TOYOS_DIFF_TOY_FORWARD(name) TOYOS_DIFF_FORWARD(::toyos, name)
     TOYOS_DIFF_LIBURING_API(TOYOS_DIFF_TOY_FORWARD)
@@ -44,7 +44,9 @@ public:
         return "";
     }
 
-    int dir_fd() const { return dir_fd_; }
+    int dir_fd() const {
+        return dir_fd_;
+    }
     int create_file(const char* name, const char* content) {
         const int fd = sys::openat(dir_fd_, name, O_CREAT | O_RDWR | O_TRUNC, 0644);
         if (fd < 0) return fd;
@@ -52,7 +54,9 @@ public:
         if (n > 0 && sys::write(fd, content, n) != static_cast<ssize_t>(n)) return -EIO;
         return fd;
     }
-    int open_file(const char* name, int flags) { return sys::openat(dir_fd_, name, flags); }
+    int open_file(const char* name, int flags) {
+        return sys::openat(dir_fd_, name, flags);
+    }
     std::string file_content(const char* name) {
         const int fd = sys::openat(dir_fd_, name, O_RDONLY);
         if (fd < 0) return "<open: " + std::to_string(-fd) + ">";
@@ -63,7 +67,9 @@ public:
         sys::close(fd);
         return out;
     }
-    int tcp_socket() { return sys::socket(AF_INET, SOCK_STREAM, 0); }
+    int tcp_socket() {
+        return sys::socket(AF_INET, SOCK_STREAM, 0);
+    }
     int tcp_listener(sockaddr_in* addr) {
         const int fd = tcp_socket();
         if (fd < 0) return fd;
@@ -96,10 +102,14 @@ public:
         if (fd < 0) return fd;
         return sys::close(fd);
     }
-    long send(int fd, const void* buf, size_t len) { return sys::send(fd, buf, len, 0); }
-    int close(int fd) { return sys::close(fd); }
+    long send(int fd, const void* buf, size_t len) {
+        return sys::send(fd, buf, len, 0);
+    }
+    int close(int fd) {
+        return sys::close(fd);
+    }
 
-private:
+  private:
     int dir_fd_ = -1;
     int init_ = -1;
 };
