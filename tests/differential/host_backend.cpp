@@ -98,10 +98,22 @@ class HostBackend {
         ::close(lfd);
         return r < 0 || *server < 0 ? -EIO : 0;
     }
-    int refused_addr(sockaddr_in* addr) {
-        const int fd = tcp_listener(addr);
+    // A TCP socket bound to a loopback port but not listening: a connect to `addr` is
+    // refused, and no other test can take the port meanwhile.
+    int bound_socket(sockaddr_in* addr) {
+        const int fd = tcp_socket();
         if (fd < 0) return fd;
-        return ::close(fd);  // the port is free again: a connect is refused
+        *addr = sockaddr_in{};
+        addr->sin_family = AF_INET;
+        addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof(*addr);
+        if (::bind(fd, reinterpret_cast<sockaddr*>(addr), sizeof(*addr)) < 0 ||
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(addr), &len) < 0) {
+            const int e = errno;
+            ::close(fd);
+            return -e;
+        }
+        return fd;
     }
     long send(int fd, const void* buf, size_t len) {
         const ssize_t n = ::send(fd, buf, len, 0);

@@ -2,8 +2,8 @@
 // Templates over the backend B (host_backend.cpp / toy_backend.cpp), which provides
 //   B::Ring ring;                       an initialised ring (16 SQ entries)
 //   static B::io_uring_*                the liburing functions of liburing_api.h
-//   dir_fd(), create_file(), file_content(), tcp_listener(), tcp_socket(), tcp_pair(),
-//   refused_addr(), send(), recv(), close()   plain syscalls of that side
+//   dir_fd(), create_file(), open_file(), file_content(), tcp_socket(), tcp_listener(),
+//   tcp_pair(), bound_socket(), send(), close()    plain syscalls of that side
 // Every buffer handed to a kernel is a local of the scenario: on toyos that is the toy
 // process's own stack, which is user memory.
 #pragma once

@@ -583,7 +583,8 @@ Outcome scenario_accept_connect(B& b) {
     Step& st2 = reap(b, o, "send on the accepted fd -> recv", 2, true);
     bytes_fact(o, "recv from the accepted fd", buf, res_of(st2, 4));
     sockaddr_in refused{};
-    fact(o, "refused address", b.refused_addr(&refused));
+    const int bound = b.bound_socket(&refused);  // bound, not listening: connect is refused
+    fact(o, "bound socket", bound >= 0);
     const int lonely = b.tcp_socket();
     s = next_sqe(b, o);
     B::io_uring_prep_connect(s, lonely, reinterpret_cast<sockaddr*>(&refused), sizeof(refused));
@@ -599,6 +600,7 @@ Outcome scenario_accept_connect(B& b) {
     b.close(listener);
     b.close(lonely);
     b.close(idle);
+    b.close(bound);
     return o;
 }
 

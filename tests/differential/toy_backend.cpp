@@ -97,10 +97,21 @@ class ToyBackend {
         sys::close(lfd);
         return r < 0 || *server < 0 ? -EIO : 0;
     }
-    int refused_addr(sockaddr_in* addr) {
-        const int fd = tcp_listener(addr);
+    int bound_socket(sockaddr_in* addr) {
+        const int fd = tcp_socket();
         if (fd < 0) return fd;
-        return sys::close(fd);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof(a);
+        int r = sys::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+        if (r == 0) r = sys::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        if (r < 0) {
+            sys::close(fd);
+            return r;
+        }
+        *addr = a;
+        return fd;
     }
     long send(int fd, const void* buf, size_t len) {
         return sys::send(fd, buf, len, 0);
