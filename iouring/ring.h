@@ -160,6 +160,9 @@ class SyscallCompletionRing {
     std::mutex submit_mutex_;  // one submitter at a time (kernel API and process)
     uint32_t cached_sq_head_ = 0;
     pid_t single_issuer_ = 0;
+    // Once an SQE asked for IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_DRAIN is refused (-EOPNOTSUPP), as
+    // in Linux: a drain counts completions, and skipped ones cannot be told from missing ones.
+    bool drain_disabled_ = false;  // the submitter's (submit_mutex_)
 
     mutable std::mutex mutex_;  // CQ posting, overflow, chains, drain, live requests
     std::condition_variable cq_cv_;

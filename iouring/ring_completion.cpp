@@ -39,11 +39,16 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
         lt->lt_target = nullptr;
         if (lt->try_claim()) {
             manager_.timers().disarm(lt);
+            lt->skip_cqe = req->skip_cqe;
             complete_locked(lt, -ECANCELED, 0, to_issue);
         }
     }
 
-    const bool skip = (req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS) && res >= 0;
+    // A short read or write is a failure too (as in Linux): its CQE is posted even with
+    // IOSQE_CQE_SKIP_SUCCESS, and it breaks a link chain.
+    const bool failed =
+        res < 0 || (is_read_write(req->opcode) && static_cast<size_t>(res) < req->expected_bytes());
+    const bool skip = req->skip_cqe || ((req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS) && !failed);
     if (!skip) post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
     // The counters' writers are serialized by mutex_ (ring_stats.h).
     if (stats_.enabled) {
@@ -67,13 +72,13 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     // write breaks the chain, as in Linux), unless this one is a hard link.
     if (Request* next = req->link_next) {
         req->link_next = nullptr;
-        const bool failed = res < 0 || (is_read_write(req->opcode) &&
-                                        static_cast<size_t>(res) < req->expected_bytes());
         if (failed && !(req->sqe_flags & IOSQE_IO_HARDLINK)) {
+            const bool silent = req->skip_cqe || (req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS);
             for (Request* r = next; r != nullptr;) {
                 Request* after = r->link_next;
                 r->link_next = nullptr;
                 r->in_chain_wait = false;
+                r->skip_cqe = silent;
                 complete_locked(r, -ECANCELED, 0, to_issue);
                 r = after;
             }

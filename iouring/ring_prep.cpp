@@ -41,6 +41,8 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
     req->sqe_flags = sqe.flags;
     req->sqe_fd = sqe.fd;
     if (sqe.flags & ~kSqeFlags) return -EINVAL;  // BUFFER_SELECT and unknown bits
+    if (sqe.flags & IOSQE_CQE_SKIP_SUCCESS) drain_disabled_ = true;
+    if ((sqe.flags & IOSQE_IO_DRAIN) && drain_disabled_) return -EOPNOTSUPP;
     if (sqe.personality != 0) return -EINVAL;
 
     auto pin = [&](uint64_t addr, size_t len, kernel::Access acc) -> int {

@@ -77,6 +77,29 @@ Step& reap(B& b, Outcome& o, const std::string& what, unsigned n, bool ordered,
     return step;
 }
 
+// Collects CQEs up to and including the one of `last`, a request whose CQE the scenario knows
+// comes after everything under test: for scenarios where how many CQEs Linux posts is itself
+// what is being compared.
+template <class B>
+Step& reap_until(B& b, Outcome& o, const std::string& what, uint64_t last) {
+    Step& step = o.steps.emplace_back();
+    step.what = what;
+    for (unsigned i = 0; i < 64; ++i) {
+        __kernel_timespec ts{kWaitSeconds, 0};
+        io_uring_cqe* cqe = nullptr;
+        const int r = B::io_uring_wait_cqe_timeout(&b.ring, &cqe, &ts);
+        if (r < 0) {
+            o.failures.push_back(what + ": no CQE for " + std::to_string(last) +
+                                 " (wait: " + std::to_string(r) + ")");
+            break;
+        }
+        step.cqes.push_back(CqeRecord{cqe->user_data, cqe->res, cqe->flags, false});
+        B::io_uring_cqe_seen(&b.ring, cqe);
+        if (step.cqes.back().user_data == last) break;
+    }
+    return step;
+}
+
 // The res of `user_data` in `step`, or `missing`.
 inline int res_of(const Step& step, uint64_t user_data, int missing = -99999) {
     for (const CqeRecord& c : step.cqes)

@@ -175,6 +175,15 @@ Outcome scenario_link_chain_write_then_read(B& b) {
     submit(b, o, "write -> read -> fsync");
     Step& st = reap(b, o, "write -> read -> fsync", 3, true);
     bytes_fact(o, "read in the chain", buf, res_of(st, 2));
+    // A short read (19 of 64 bytes) breaks a chain too.
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, buf, sizeof(buf), 0);
+    tag(s, 4, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 5);
+    submit(b, o, "short read -> nop");
+    reap(b, o, "short read -> nop", 2, true);
     b.close(fd);
     return o;
 }
@@ -227,7 +236,43 @@ Outcome scenario_cqe_skip_success(B& b) {
     tag(s, 5);
     submit(b, o, "skipped nop -> nop");
     reap(b, o, "the end of the chain", 1, true);
+    // A chain that fails: which of its CQEs are posted. The drained NOP comes after all.
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 6, IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, kBadFd, buf, sizeof(buf), 0);
+    tag(s, 7, IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 8, IOSQE_CQE_SKIP_SUCCESS);
+    submit(b, o, "skipped nop -> skipped read(bad fd) -> skipped nop");
+    // The bad fd fails the chain as it is issued, inside that submit: a NOP submitted next
+    // posts after whatever the chain posted.
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 9);
+    submit(b, o, "nop");
+    reap_until(b, o, "what a failing chain of skipped CQEs posts", 9);
     expect_cq_empty(b, o, "after the skips");
+    // A ring that has skipped CQEs refuses IO_DRAIN (its accounting needs every CQE).
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 10, IOSQE_IO_DRAIN);
+    submit(b, o, "drain after skips");
+    reap(b, o, "drain after skips", 1, true);
+    // A short read is a failure: its CQE is posted despite SKIP_SUCCESS. The hard link
+    // orders the NOP's CQE after it.
+    const int fd = b.create_file("short.txt", "abc");
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, buf, sizeof(buf), 0);
+    tag(s, 11, IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 12);
+    submit(b, o, "skipped short read => nop");
+    reap_until(b, o, "skipped short read => nop", 12);
+    b.close(fd);
     return o;
 }
 

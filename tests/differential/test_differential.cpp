@@ -1,9 +1,13 @@
 // Differential tests: each scenario (scenarios.h) runs on the host kernel's io_uring through
 // the system liburing and on toyos, and the two must answer alike: every CQE's res and flags
 // (keyed by user_data, in order where Linux guarantees it), submit counts, register results,
-// the bytes read. Run on both toyos executors (ctest -L differential).
+// the bytes read. Run on both toyos executors (ctest -L differential); TOYOS_DIFF_VERBOSE=1
+// prints what both saw.
 #include <gtest/gtest.h>
 #include <linux/io_uring.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 #include "runners.h"
 
@@ -17,6 +21,8 @@ void expect_same(Scenario s) {
                                        << describe(host);
     EXPECT_TRUE(toy.failures.empty()) << "the scenario went wrong on toyos:\n" << describe(toy);
     EXPECT_FALSE(host.steps.empty()) << "the scenario observed nothing";
+    if (std::getenv("TOYOS_DIFF_VERBOSE") != nullptr)  // what both saw, also when they agree
+        std::printf("host saw:\n%s\ntoyos saw:\n%s", describe(host).c_str(), describe(toy).c_str());
     const std::string diff = differences(host, toy);
     EXPECT_TRUE(diff.empty()) << diff << "\nhost saw:\n"
                               << describe(host) << "\ntoyos saw:\n"
