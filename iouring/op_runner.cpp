@@ -212,6 +212,11 @@ int64_t run_operation(Request& r) {
         case IORING_OP_OPENAT:
             return do_openat(r);
         case IORING_OP_CLOSE: {
+            // Like Linux, a ring's fd cannot be closed through a ring: the last reference would
+            // tear the ring down from inside one of its own requests.
+            auto f = r.ring->owner().fds().get(r.sqe_fd);
+            if (f.is_error()) return -f.error();
+            if (f.value()->kind() == kernel::FileKind::Ring) return -EBADF;
             auto removed = r.ring->owner().fds().remove(r.sqe_fd);
             return removed.is_error() ? -removed.error() : 0;
         }
