@@ -69,6 +69,7 @@ void Request::reset() {
     exec_state.store(ExecState::Queued, std::memory_order_relaxed);
     cancel_requested.store(false, std::memory_order_relaxed);
     claimed.store(false, std::memory_order_relaxed);
+    cancel_honoured.store(false, std::memory_order_relaxed);
 }
 
 const char* opcode_name(uint8_t opcode) {

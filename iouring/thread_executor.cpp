@@ -25,10 +25,16 @@ void ThreadExecutor::requeue(Request* req) {
     while (!pool_.post(req)) std::this_thread::yield();
 }
 
+// Completes a request that a cancel caught before it finished.
+void ThreadExecutor::finish_cancelled(Request* req) {
+    req->cancel_honoured.store(true, std::memory_order_relaxed);
+    req->exec_state.store(ExecState::Done, std::memory_order_release);
+    req->ring->complete(req, -ECANCELED);
+}
+
 void ThreadExecutor::execute(Request* req) {
     if (req->cancel_requested.load(std::memory_order_acquire)) {
-        req->exec_state.store(ExecState::Done, std::memory_order_release);
-        req->ring->complete(req, -ECANCELED);
+        finish_cancelled(req);
         return;
     }
     req->exec_state.store(ExecState::Running, std::memory_order_release);
@@ -39,10 +45,8 @@ void ThreadExecutor::execute(Request* req) {
             // Park it; a cancel that came while it ran is honoured here.
             req->exec_state.store(ExecState::Armed, std::memory_order_release);
             reactor_.arm(req, req->host_fd, events);
-            if (req->cancel_requested.load(std::memory_order_acquire) && reactor_.remove(req)) {
-                req->exec_state.store(ExecState::Done, std::memory_order_release);
-                req->ring->complete(req, -ECANCELED);
-            }
+            if (req->cancel_requested.load(std::memory_order_acquire) && reactor_.remove(req))
+                finish_cancelled(req);
             return;
         }
     }
@@ -50,22 +54,27 @@ void ThreadExecutor::execute(Request* req) {
     req->ring->complete(req, static_cast<int32_t>(res), req->cqe_flags);
 }
 
+// Called by the ring's submitter (under its submit lock) or its shutdown (no submissions any
+// more): either way `req`, a pooled request of that ring, is not reused meanwhile, even if it
+// completes.
 int ThreadExecutor::cancel(Request* req) {
     req->cancel_requested.store(true, std::memory_order_release);
     switch (req->exec_state.load(std::memory_order_acquire)) {
         case ExecState::Armed:
-            if (reactor_.remove(req)) {
-                req->exec_state.store(ExecState::Done, std::memory_order_release);
-                req->ring->complete(req, -ECANCELED);
-                return 0;
-            }
-            return 0;  // just woken: the retry sees cancel_requested
+            if (reactor_.remove(req)) finish_cancelled(req);
+            return 0;  // else just woken: the retry sees cancel_requested
         case ExecState::Queued:
             return 0;  // the worker sees cancel_requested before running it
         case ExecState::Running:
-            return -EALREADY;
+            // A socket operation's attempt never blocks: it is about to park (then the cancel
+            // takes it, as Linux's would, whose attempt runs inline at submit) or to finish.
+            // Anything else may block on the worker, like Linux's io-wq work: -EALREADY.
+            if (wait_events(*req) == 0) return -EALREADY;
+            while (req->exec_state.load(std::memory_order_acquire) == ExecState::Running)
+                std::this_thread::yield();
+            return cancel(req);
         case ExecState::Done:
-            return -EALREADY;
+            return req->cancel_honoured.load(std::memory_order_acquire) ? 0 : -EALREADY;
     }
     return -ENOENT;
 }
