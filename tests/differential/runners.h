@@ -31,6 +31,8 @@
     X(timeout_relative_and_count) \
     X(link_timeout)               \
     X(async_cancel)               \
+    X(ring_fd_as_operand)         \
+    X(registration_errors)        \
     X(prep_errors)
 
 namespace toyos::diff {

@@ -482,8 +482,11 @@ Outcome scenario_openat_close(B& b) {
     s = next_sqe(b, o);
     B::io_uring_prep_close(s, kBadFd);
     tag(s, 7);
-    submit(b, o, "read closed fd, open missing, close bad fd");
-    reap(b, o, "read closed fd, open missing, close bad fd", 3, false);
+    s = next_sqe(b, o);
+    B::io_uring_prep_openat(s, b.dir_fd(), "opened.txt", O_CREAT | O_EXCL | O_RDWR, 0644);
+    tag(s, 8);
+    submit(b, o, "read closed fd, open missing, close bad fd, O_EXCL on existing");
+    reap(b, o, "read closed fd, open missing, close bad fd, O_EXCL on existing", 4, false);
     o.facts.push_back("file = " + b.file_content("opened.txt"));
     return o;
 }
@@ -627,6 +630,23 @@ Outcome scenario_accept_connect(B& b) {
     submit(b, o, "send on the accepted fd -> recv");
     Step& st2 = reap(b, o, "send on the accepted fd -> recv", 2, true);
     bytes_fact(o, "recv from the accepted fd", buf, res_of(st2, 4));
+    // ACCEPT that reports the peer's address.
+    const int client2 = b.tcp_socket();
+    sockaddr_in peer{};
+    socklen_t peer_len = sizeof(peer);
+    s = next_sqe(b, o);
+    B::io_uring_prep_accept(s, listener, reinterpret_cast<sockaddr*>(&peer), &peer_len, 0);
+    tag(s, 7);
+    s = next_sqe(b, o);
+    B::io_uring_prep_connect(s, client2, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    tag(s, 8);
+    submit(b, o, "accept with address, connect");
+    Step& st3 = reap(b, o, "accept with address, connect", 2, false, {7});
+    fact(o, "accepted peer_len", peer_len);
+    fact(o, "accepted peer family", peer.sin_family);
+    fact(o, "accepted peer is loopback", peer.sin_addr.s_addr == addr.sin_addr.s_addr);
+    if (res_of(st3, 7) >= 0) b.close(res_of(st3, 7));
+    b.close(client2);
     sockaddr_in refused{};
     const int bound = b.bound_socket(&refused);  // bound, not listening: connect is refused
     fact(o, "bound socket", bound >= 0);
@@ -721,6 +741,19 @@ Outcome scenario_link_timeout(B& b) {
     tag(s, 6);
     submit(b, o, "nop + 10 s link timeout");
     reap(b, o, "nop + 10 s link timeout", 2, false);
+    // A link timeout that is itself linked: when it fires, what follows is cancelled too.
+    s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);
+    tag(s, 7, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_link_timeout(s, &short_ts, 0);
+    tag(s, 8, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 9);
+    submit(b, o, "recv on a silent socket + 30 ms link timeout -> nop");
+    Step& st3 = reap(b, o, "recv on a silent socket + 30 ms link timeout -> nop", 3, false);
+    chain_order_fact(o, st3, {7, 9});
     b.close(server);
     b.close(client);
     return o;
@@ -741,6 +774,18 @@ Outcome scenario_async_cancel(B& b) {
     tag(s, 2);
     submit(b, o, "cancel it");
     reap(b, o, "the recv and its cancel", 2, false);
+    // IORING_ASYNC_CANCEL_ALL: every request with that user_data; res is how many.
+    for (int i = 0; i < 2; ++i) {
+        s = next_sqe(b, o);
+        B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);
+        tag(s, 8);
+    }
+    submit(b, o, "two recvs with one user_data");
+    s = next_sqe(b, o);
+    B::io_uring_prep_cancel64(s, 8, IORING_ASYNC_CANCEL_ALL);
+    tag(s, 9);
+    submit(b, o, "cancel all of them");
+    reap(b, o, "two recvs and their cancel", 3, false);
     s = next_sqe(b, o);
     B::io_uring_prep_cancel64(s, 0xdead, 0);
     tag(s, 3);
@@ -768,6 +813,52 @@ Outcome scenario_async_cancel(B& b) {
     reap(b, o, "cancel the completed nop", 1, true);
     b.close(server);
     b.close(client);
+    return o;
+}
+
+// --- the ring's own fd as an operand, registration errors ----------------------------------
+template <class B>
+Outcome scenario_ring_fd_as_operand(B& b) {
+    Outcome o;
+    char buf[16];
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_read(s, b.ring.ring_fd, buf, sizeof(buf), 0);
+    tag(s, 1);
+    s = next_sqe(b, o);
+    B::io_uring_prep_close(s, b.ring.ring_fd);  // a ring cannot close itself
+    tag(s, 2);
+    submit(b, o, "read the ring fd, close the ring fd");
+    reap(b, o, "read the ring fd, close the ring fd", 2, false);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 3);
+    submit(b, o, "the ring still works");
+    reap(b, o, "the ring still works", 1, true);
+    return o;
+}
+
+template <class B>
+Outcome scenario_registration_errors(B& b) {
+    Outcome o;
+    const int fd = b.create_file("reg.txt", "registered");
+    const int bad[2] = {fd, kBadFd};
+    fact(o, "register_files [fd, bad fd]", B::io_uring_register_files(&b.ring, bad, 2));
+    const int good[2] = {fd, -1};
+    fact(o, "register_files [fd, -1]", B::io_uring_register_files(&b.ring, good, 2));
+    fact(o, "register_files again", B::io_uring_register_files(&b.ring, good, 2));
+    const int bad_only[1] = {kBadFd};
+    fact(o, "files_update(1, [bad fd])",
+         B::io_uring_register_files_update(&b.ring, 1, bad_only, 1));
+    fact(o, "unregister_files", B::io_uring_unregister_files(&b.ring));
+    char area[64];
+    iovec one{area, sizeof(area)};
+    fact(o, "register_buffers", B::io_uring_register_buffers(&b.ring, &one, 1));
+    fact(o, "register_buffers again", B::io_uring_register_buffers(&b.ring, &one, 1));
+    fact(o, "unregister_buffers", B::io_uring_unregister_buffers(&b.ring));
+    iovec empty{nullptr, 0};
+    fact(o, "register_buffers of one empty iovec",
+         B::io_uring_register_buffers(&b.ring, &empty, 1));
+    b.close(fd);
     return o;
 }
 
