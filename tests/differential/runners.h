@@ -33,6 +33,7 @@
     X(async_cancel)               \
     X(ring_fd_as_operand)         \
     X(registration_errors)        \
+    X(deliberate_deviations)      \
     X(prep_errors)
 
 namespace toyos::diff {

@@ -862,6 +862,44 @@ Outcome scenario_registration_errors(B& b) {
     return o;
 }
 
+// --- what toyos refuses on purpose (the ABI header's deviations; test_differential.cpp) --------
+template <class B>
+Outcome scenario_deliberate_deviations(B& b) {
+    Outcome o;
+    int server = -1, client = -1;
+    fact(o, "tcp pair", b.tcp_pair(&server, &client));
+    const int fd = b.create_file("select.txt", "provided buffers");
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, nullptr, 8, 0);  // from buffer group 0: none is provided
+    tag(s, 1, IOSQE_BUFFER_SELECT);
+    submit(b, o, "read with IOSQE_BUFFER_SELECT");
+    reap(b, o, "read with IOSQE_BUFFER_SELECT", 1, true);
+    // Ancillary data: an IP_TOS control message, which TCP ignores on Linux.
+    char data[] = "with a control message";
+    iovec iov{data, sizeof(data) - 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_TOS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    const int tos = 0;
+    std::memcpy(CMSG_DATA(c), &tos, sizeof(tos));
+    s = next_sqe(b, o);
+    B::io_uring_prep_sendmsg(s, client, &msg, 0);
+    tag(s, 2);
+    submit(b, o, "sendmsg with msg_control");
+    reap(b, o, "sendmsg with msg_control", 1, true);
+    b.close(fd);
+    b.close(server);
+    b.close(client);
+    return o;
+}
+
 // --- validation errors Linux defines, each submitted alone ---------------------------------------
 template <class B>
 Outcome scenario_prep_errors(B& b) {
