@@ -70,6 +70,7 @@ void Request::reset() {
     cancel_requested.store(false, std::memory_order_relaxed);
     claimed.store(false, std::memory_order_relaxed);
     cancel_honoured.store(false, std::memory_order_relaxed);
+    may_park.store(false, std::memory_order_relaxed);
 }
 
 const char* opcode_name(uint8_t opcode) {

@@ -13,6 +13,7 @@ ThreadExecutor::ThreadExecutor(kernel::AsyncSyscallExecutor& pool)
     : pool_(pool), reactor_([this](Request* r) { requeue(r); }) {}
 
 void ThreadExecutor::issue(Request* req) {
+    req->may_park.store(wait_events(*req) != 0, std::memory_order_relaxed);
     req->executor = this;
     req->exec_state.store(ExecState::Queued, std::memory_order_release);
     requeue(req);
@@ -69,7 +70,8 @@ int ThreadExecutor::cancel(Request* req) {
             // A socket operation's attempt never blocks: it is about to park (then the cancel
             // takes it, as Linux's would, whose attempt runs inline at submit) or to finish.
             // Anything else may block on the worker, like Linux's io-wq work: -EALREADY.
-            if (wait_events(*req) == 0) return -EALREADY;
+            // Only atomics are read here: the request may complete (and be reset) meanwhile.
+            if (!req->may_park.load(std::memory_order_relaxed)) return -EALREADY;
             while (req->exec_state.load(std::memory_order_acquire) == ExecState::Running)
                 std::this_thread::yield();
             return cancel(req);
