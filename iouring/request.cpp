@@ -69,8 +69,6 @@ void Request::reset() {
     exec_state.store(ExecState::Queued, std::memory_order_relaxed);
     cancel_requested.store(false, std::memory_order_relaxed);
     claimed.store(false, std::memory_order_relaxed);
-    cancel_honoured.store(false, std::memory_order_relaxed);
-    may_park.store(false, std::memory_order_relaxed);
 }
 
 const char* opcode_name(uint8_t opcode) {

@@ -88,11 +88,7 @@ struct Request final : kernel::AsyncWork {
     Request* exec_next = nullptr;  // a batch handed to a host reactor (host_ring_executor.cpp)
     std::atomic<ExecState> exec_state{ExecState::Queued};
     std::atomic<bool> cancel_requested{false};
-    std::atomic<bool> claimed{false};          // timeouts: first to claim completes it
-    std::atomic<bool> cancel_honoured{false};  // completed -ECANCELED for cancel_requested
-    // Thread executor: a socket operation that waits in the PollReactor rather than on a worker
-    // (set at issue; atomic because a cancel may read it while the request completes).
-    std::atomic<bool> may_park{false};
+    std::atomic<bool> claimed{false};  // timeouts: first to claim completes it
 
     bool try_claim() { return !claimed.exchange(true, std::memory_order_acq_rel); }
     // Expected byte count of a read/write (a short one breaks a link chain, as in Linux).

@@ -46,8 +46,10 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
 
     // A short read or write is a failure too (as in Linux): its CQE is posted even with
     // IOSQE_CQE_SKIP_SUCCESS, and it breaks a link chain.
-    const bool failed =
-        res < 0 || (is_read_write(req->opcode) && static_cast<size_t>(res) < req->expected_bytes());
+    // (Only asked when it matters: expected_bytes walks an iovec array.)
+    const bool matters = req->link_next != nullptr || (req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS);
+    const bool failed = res < 0 || (matters && res >= 0 && is_read_write(req->opcode) &&
+                                    static_cast<size_t>(res) < req->expected_bytes());
     const bool skip = req->skip_cqe || ((req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS) && !failed);
     if (!skip) post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
     // The counters' writers are serialized by mutex_ (ring_stats.h).

@@ -13,9 +13,16 @@ ThreadExecutor::ThreadExecutor(kernel::AsyncSyscallExecutor& pool)
     : pool_(pool), reactor_([this](Request* r) { requeue(r); }) {}
 
 void ThreadExecutor::issue(Request* req) {
-    req->may_park.store(wait_events(*req) != 0, std::memory_order_relaxed);
     req->executor = this;
     req->exec_state.store(ExecState::Queued, std::memory_order_release);
+    // A socket operation that would wait parks in the PollReactor, never on a worker: as
+    // Linux does, make its first (non-blocking) attempt right here, so that by the time the
+    // submit returns it has completed or is parked, and a cancel then always finds it parked
+    // (0), never running (-EALREADY). IOSQE_ASYNC asks for a worker, as on Linux.
+    if (wait_events(*req) != 0 && !(req->sqe_flags & IOSQE_ASYNC)) {
+        execute(req);
+        return;
+    }
     requeue(req);
 }
 
@@ -28,7 +35,6 @@ void ThreadExecutor::requeue(Request* req) {
 
 // Completes a request that a cancel caught before it finished.
 void ThreadExecutor::finish_cancelled(Request* req) {
-    req->cancel_honoured.store(true, std::memory_order_relaxed);
     req->exec_state.store(ExecState::Done, std::memory_order_release);
     req->ring->complete(req, -ECANCELED);
 }
@@ -55,9 +61,6 @@ void ThreadExecutor::execute(Request* req) {
     req->ring->complete(req, static_cast<int32_t>(res), req->cqe_flags);
 }
 
-// Called by the ring's submitter (under its submit lock) or its shutdown (no submissions any
-// more): either way `req`, a pooled request of that ring, is not reused meanwhile, even if it
-// completes.
 int ThreadExecutor::cancel(Request* req) {
     req->cancel_requested.store(true, std::memory_order_release);
     switch (req->exec_state.load(std::memory_order_acquire)) {
@@ -67,16 +70,8 @@ int ThreadExecutor::cancel(Request* req) {
         case ExecState::Queued:
             return 0;  // the worker sees cancel_requested before running it
         case ExecState::Running:
-            // A socket operation's attempt never blocks: it is about to park (then the cancel
-            // takes it, as Linux's would, whose attempt runs inline at submit) or to finish.
-            // Anything else may block on the worker, like Linux's io-wq work: -EALREADY.
-            // Only atomics are read here: the request may complete (and be reset) meanwhile.
-            if (!req->may_park.load(std::memory_order_relaxed)) return -EALREADY;
-            while (req->exec_state.load(std::memory_order_acquire) == ExecState::Running)
-                std::this_thread::yield();
-            return cancel(req);
         case ExecState::Done:
-            return req->cancel_honoured.load(std::memory_order_acquire) ? 0 : -EALREADY;
+            return -EALREADY;
     }
     return -ENOENT;
 }
