@@ -455,6 +455,8 @@ unsigned HostReactor::reap() {
                 req->big_cqe[0] = cqes[i]->big_cqe[0];
                 req->big_cqe[1] = cqes[i]->big_cqe[1];
             }
+            // Linux's recv flags data left in the socket; the toy CQE says the same.
+            req->cqe_flags = cqes[i]->flags & IORING_CQE_F_SOCK_NONEMPTY;
             reqs[gathered] = req;
             results[gathered] = res;
             ++gathered;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/nvme_ioctl.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -114,10 +115,34 @@ int64_t do_connect(Request& r) {
     return -so_error;
 }
 
+// IORING_CQE_F_SOCK_NONEMPTY, as Linux reports it after a recv on a TCP socket: data is
+// still queued, or the peer's FIN arrived (Linux's tcp_inq_hint). The host ring reports it
+// itself; here it costs up to three more syscalls, on the fallback path only.
+void note_socket_nonempty(Request& r) {
+    int queued = 0;
+    if (::ioctl(r.host_fd, SIOCINQ, &queued) < 0) return;
+    if (queued == 0) {
+        char c;
+        if (::recv(r.host_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) != 0) return;  // no FIN
+    }
+    int type = 0;
+    socklen_t len = sizeof(type);
+    if (::getsockopt(r.host_fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM)
+        r.cqe_flags |= IORING_CQE_F_SOCK_NONEMPTY;
+}
+
+int64_t do_recv(Request& r) {
+    const long n = ::recv(r.host_fd, r.addr, r.len, static_cast<int>(r.op_flags) | MSG_DONTWAIT);
+    if (n < 0) return -errno;
+    note_socket_nonempty(r);
+    return n;
+}
+
 int64_t do_recvmsg(Request& r) {
     long n = ::recvmsg(r.host_fd, &r.msg, static_cast<int>(r.op_flags) | MSG_DONTWAIT);
     if (n < 0) return -errno;
     r.ring->write_back_msghdr(r);
+    note_socket_nonempty(r);
     return n;
 }
 
@@ -174,8 +199,7 @@ int64_t run_operation(Request& r) {
             return sys(::send(r.host_fd, r.addr, r.len,
                               static_cast<int>(r.op_flags) | MSG_NOSIGNAL | MSG_DONTWAIT));
         case IORING_OP_RECV:
-            return sys(
-                ::recv(r.host_fd, r.addr, r.len, static_cast<int>(r.op_flags) | MSG_DONTWAIT));
+            return do_recv(r);
         case IORING_OP_SENDMSG:
             return sys(::sendmsg(r.host_fd, &r.msg,
                                  static_cast<int>(r.op_flags) | MSG_NOSIGNAL | MSG_DONTWAIT));
@@ -188,6 +212,11 @@ int64_t run_operation(Request& r) {
         case IORING_OP_OPENAT:
             return do_openat(r);
         case IORING_OP_CLOSE: {
+            // Like Linux, a ring's fd cannot be closed through a ring: the last reference would
+            // tear the ring down from inside one of its own requests.
+            auto f = r.ring->owner().fds().get(r.sqe_fd);
+            if (f.is_error()) return -f.error();
+            if (f.value()->kind() == kernel::FileKind::Ring) return -EBADF;
             auto removed = r.ring->owner().fds().remove(r.sqe_fd);
             return removed.is_error() ? -removed.error() : 0;
         }

@@ -62,6 +62,9 @@ void Request::reset() {
     big_cqe[0] = big_cqe[1] = 0;
     fault = FaultAction{};
     full_bytes = 0;
+    cqe_flags = 0;
+    prep_error = 0;
+    skip_cqe = false;
     link_next = link_timeout = lt_target = nullptr;
     issued = in_chain_wait = drain_deferred = false;
     active_prev = active_next = issue_next = exec_next = nullptr;

@@ -70,6 +70,11 @@ struct Request final : kernel::AsyncWork {
     // short keeps its full byte count, so that the short result still breaks a link chain.
     FaultAction fault;
     size_t full_bytes = 0;
+    uint32_t cqe_flags = 0;  // what the host's CQE reported that Linux passes on (SOCK_NONEMPTY)
+    int32_t prep_error = 0;  // failed validation inside a chain: its CQE's res (ring.cpp)
+    // Cancelled because an earlier link with IOSQE_CQE_SKIP_SUCCESS failed: Linux posts no CQE
+    // for the rest of that chain (REQ_F_SKIP_LINK_CQES).
+    bool skip_cqe = false;
 
     // Ring bookkeeping (guarded by the ring's lock)
     Request* link_next = nullptr;     // next in the chain, issued when this one succeeds

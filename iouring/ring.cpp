@@ -181,9 +181,36 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     const bool counting = stats_.enabled;
     const uint64_t t0 = counting || tracing_ ? monotonic_ns() : 0;
 
+    // A chain with an SQE that failed validation is, like Linux's (io_submit_fail_init),
+    // assembled to its end and then failed as a whole: each failed SQE completes with its
+    // error, every other member with -ECANCELED.
+    bool chain_failed = false;
+    auto fail_chain = [&] {
+        std::lock_guard lock(mutex_);
+        for (Request* r = chain_head; r != nullptr;) {
+            Request* next = r->link_next;
+            r->link_next = nullptr;
+            r->in_chain_wait = false;
+            complete_locked(r, r->prep_error < 0 ? r->prep_error : -ECANCELED, 0, released);
+            r = next;
+        }
+    };
     auto end_chain = [&] {
-        if (chain_head != nullptr) ready.push(chain_head);
+        if (chain_failed)
+            fail_chain();
+        else if (chain_head != nullptr)
+            ready.push(chain_head);
         chain_head = chain_tail = nullptr;
+        chain_failed = false;
+    };
+    auto append = [&](Request* req) {
+        if (chain_tail != nullptr) {
+            chain_tail->link_next = req;
+            req->in_chain_wait = true;
+        } else {
+            chain_head = req;
+        }
+        chain_tail = req;
     };
 
     for (uint32_t i = 0; i < n; ++i) {
@@ -205,7 +232,7 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
         req->free_next = nullptr;
         req->seq = seq++;
         req->submit_ns = t0;
-        const int res = prep(req, sqe);
+        int res = prep(req, sqe);
         if (faults_ != nullptr && res >= 0) [[unlikely]]
             decide_fault(req);
         if (counting) {
@@ -213,43 +240,33 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
             RingStats::add(stats_.op_count[req->opcode]);
         }
         ++accepted;
+        const bool linked = req->sqe_flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK);
 
-        if (res >= 0 && req->opcode == IORING_OP_LINK_TIMEOUT) {
-            // Guards the previous request of the chain, which must exist and be linked.
-            if (chain_tail == nullptr || chain_tail->link_timeout != nullptr) {
-                std::lock_guard lock(mutex_);
-                complete_locked(req, -EINVAL, 0, released);
-                if (!submit_all) break;
-                continue;
-            }
-            chain_tail->link_timeout = req;
-            req->lt_target = chain_tail;
-            if (!(req->sqe_flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK))) end_chain();
-            continue;
-        }
+        // A LINK_TIMEOUT guards the previous request of the chain, which must exist and be
+        // linked (and not guarded already).
+        if (res >= 0 && req->opcode == IORING_OP_LINK_TIMEOUT &&
+            (chain_tail == nullptr || chain_tail->link_timeout != nullptr))
+            res = -EINVAL;
         if (res < 0) {
-            // A request that fails validation completes with its error; the chain it was
-            // part of is cancelled, and (unless SUBMIT_ALL) submission stops here.
-            std::lock_guard lock(mutex_);
-            for (Request* r = chain_head; r != nullptr;) {
-                Request* next = r->link_next;
-                r->link_next = nullptr;
-                complete_locked(r, -ECANCELED, 0, released);
-                r = next;
-            }
-            chain_head = chain_tail = nullptr;
-            complete_locked(req, res, 0, released);
+            // The SQE's CQE carries its error; the chain it belongs to fails with it. While
+            // the failed SQE is itself linked the chain goes on; otherwise the chain ends and
+            // (unless SUBMIT_ALL) so does this submission.
+            req->prep_error = res;
+            append(req);
+            chain_failed = true;
+            if (linked) continue;
+            end_chain();
             if (!submit_all) break;
             continue;
         }
-        if (chain_tail != nullptr) {
-            chain_tail->link_next = req;
-            req->in_chain_wait = true;
-        } else {
-            chain_head = req;
+        if (req->opcode == IORING_OP_LINK_TIMEOUT) {
+            chain_tail->link_timeout = req;
+            req->lt_target = chain_tail;
+            if (!linked) end_chain();
+            continue;
         }
-        chain_tail = req;
-        if (!(req->sqe_flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK))) end_chain();
+        append(req);
+        if (!linked) end_chain();
     }
     end_chain();  // an unterminated chain at the end of a submission is issued as it is
     next_seq_.store(seq, std::memory_order_relaxed);
@@ -597,6 +614,9 @@ void SyscallCompletionRing::shutdown() {
         lock.lock();
     }
     lock.unlock();
+    // A timer callback that began before the last completion may still hold one of this
+    // ring's requests: wait for it before the ring (and its request slabs) can go.
+    manager_.timers().quiesce();
     regs_.clear();
     if (holds_ring_slot_.exchange(false)) usage_->rings.fetch_sub(1, std::memory_order_relaxed);
     manager_.executor().ring_closed(*this);

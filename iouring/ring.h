@@ -111,9 +111,10 @@ class SyscallCompletionRing {
     uint32_t drain_cqes(Fn fn, uint32_t max);
 
     // Timer callbacks.
-    static void on_timeout_fired(Request* req);
-    static void on_link_timeout_fired(Request* req);
-    static void on_fault_delay_fired(Request* req);
+    // Timer callbacks (`seq`: the request's number when armed; another means it is gone).
+    static void on_timeout_fired(SyscallCompletionRing* ring, Request* req, uint64_t seq);
+    static void on_link_timeout_fired(SyscallCompletionRing* ring, Request* req, uint64_t seq);
+    static void on_fault_delay_fired(SyscallCompletionRing* ring, Request* req, uint64_t seq);
 
     // io_uring_register of buffers (or files) under fault injection: the errno to fail it
     // with, or 0 (counts this ring's registrations of that kind, for every=N).
@@ -184,6 +185,9 @@ class SyscallCompletionRing {
     std::mutex submit_mutex_;  // one submitter at a time (kernel API and process)
     uint32_t cached_sq_head_ = 0;
     pid_t single_issuer_ = 0;
+    // Once an SQE asked for IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_DRAIN is refused (-EOPNOTSUPP), as
+    // in Linux: a drain counts completions, and skipped ones cannot be told from missing ones.
+    bool drain_disabled_ = false;  // the submitter's (submit_mutex_)
 
     mutable std::mutex mutex_;  // CQ posting, overflow, chains, drain, live requests
     std::condition_variable cq_cv_;

@@ -25,7 +25,8 @@ void SyscallCompletionRing::complete_many(Request* const* reqs, const int32_t* r
     IssueList to_issue;
     {
         std::lock_guard lock(mutex_);
-        for (size_t i = 0; i < n; ++i) complete_locked(reqs[i], res[i], 0, to_issue);
+        for (size_t i = 0; i < n; ++i)
+            complete_locked(reqs[i], res[i], reqs[i]->cqe_flags, to_issue);
     }
     after_unlock(to_issue);
 }
@@ -38,11 +39,18 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
         lt->lt_target = nullptr;
         if (lt->try_claim()) {
             manager_.timers().disarm(lt);
+            lt->skip_cqe = req->skip_cqe;
             complete_locked(lt, -ECANCELED, 0, to_issue);
         }
     }
 
-    const bool skip = (req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS) && res >= 0;
+    // A short read or write is a failure too (as in Linux): its CQE is posted even with
+    // IOSQE_CQE_SKIP_SUCCESS, and it breaks a link chain.
+    // (Only asked when it matters: expected_bytes walks an iovec array.)
+    const bool matters = req->link_next != nullptr || (req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS);
+    const bool failed = res < 0 || (matters && res >= 0 && is_read_write(req->opcode) &&
+                                    static_cast<size_t>(res) < req->expected_bytes());
+    const bool skip = req->skip_cqe || ((req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS) && !failed);
     if (!skip) post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
     // The counters' writers are serialized by mutex_ (ring_stats.h).
     if (stats_.enabled) {
@@ -66,14 +74,14 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     // write breaks the chain, as in Linux), unless this one is a hard link.
     if (Request* next = req->link_next) {
         req->link_next = nullptr;
-        const bool failed = res < 0 || (is_read_write(req->opcode) &&
-                                        static_cast<size_t>(res) < req->expected_bytes());
         // A closing ring runs nothing more: even a hard link's rest is cancelled.
         if ((failed && !(req->sqe_flags & IOSQE_IO_HARDLINK)) || closing_) {
+            const bool silent = req->skip_cqe || (req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS);
             for (Request* r = next; r != nullptr;) {
                 Request* after = r->link_next;
                 r->link_next = nullptr;
                 r->in_chain_wait = false;
+                r->skip_cqe = silent;
                 complete_locked(r, -ECANCELED, 0, to_issue);
                 r = after;
             }
@@ -111,12 +119,13 @@ void SyscallCompletionRing::check_count_timeouts_locked(IssueList& to_issue) {
     }
 }
 
-void SyscallCompletionRing::on_timeout_fired(Request* req) {
-    SyscallCompletionRing* ring = req->ring;
+void SyscallCompletionRing::on_timeout_fired(SyscallCompletionRing* ring, Request* req,
+                                             uint64_t seq) {
     IssueList to_issue;
     {
         std::lock_guard lock(ring->mutex_);
-        if (!req->try_claim()) return;  // completed by its count or cancelled meanwhile
+        // Completed by its count or cancelled meanwhile (its slot maybe reused since).
+        if (req->seq != seq || !req->try_claim()) return;
         auto& ct = ring->count_timeouts_;
         ct.erase(std::remove(ct.begin(), ct.end(), req), ct.end());
         ring->complete_locked(req, -ETIME, 0, to_issue);
@@ -124,13 +133,13 @@ void SyscallCompletionRing::on_timeout_fired(Request* req) {
     ring->after_unlock(to_issue);
 }
 
-void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
-    SyscallCompletionRing* ring = lt->ring;
+void SyscallCompletionRing::on_link_timeout_fired(SyscallCompletionRing* ring, Request* lt,
+                                                  uint64_t seq) {
     Request* target = nullptr;
     uint64_t target_seq = 0;
     {
         std::lock_guard lock(ring->mutex_);
-        if (!lt->try_claim()) return;  // the target completed first
+        if (lt->seq != seq || !lt->try_claim()) return;  // the target completed first
         target = lt->lt_target;
         if (target != nullptr) {
             target->link_timeout = nullptr;

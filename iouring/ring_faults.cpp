@@ -67,8 +67,10 @@ bool SyscallCompletionRing::apply_fault(Request* req) {
     return false;
 }
 
-void SyscallCompletionRing::on_fault_delay_fired(Request* req) {
-    SyscallCompletionRing* ring = req->ring;
+void SyscallCompletionRing::on_fault_delay_fired(SyscallCompletionRing* ring, Request* req,
+                                                 uint64_t seq) {
+    // Only a successful disarm completes a delayed request elsewhere, so it is still ours.
+    (void)seq;
     if (ring->dispatch(req)) ring->manager_.executor().flush();
 }
 

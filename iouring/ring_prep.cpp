@@ -41,6 +41,8 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
     req->sqe_flags = sqe.flags;
     req->sqe_fd = sqe.fd;
     if (sqe.flags & ~kSqeFlags) return -EINVAL;  // BUFFER_SELECT and unknown bits
+    if (sqe.flags & IOSQE_CQE_SKIP_SUCCESS) drain_disabled_ = true;
+    if ((sqe.flags & IOSQE_IO_DRAIN) && drain_disabled_) return -EOPNOTSUPP;
     if (sqe.personality != 0) return -EINVAL;
 
     auto pin = [&](uint64_t addr, size_t len, kernel::Access acc) -> int {
@@ -105,10 +107,10 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
             if (sqe.splice_fd_in != 0) return -EINVAL;
             req->off = sqe.off;
             req->op_flags = sqe.rw_flags;
-            if (sqe.opcode == IORING_OP_READV || sqe.opcode == IORING_OP_WRITEV) {
-                if (sqe.buf_index != 0) return -EINVAL;
+            // buf_index means something only to the *_FIXED ops (and to buffer selection,
+            // which toyos refuses): elsewhere Linux ignores it, and so does toyos.
+            if (sqe.opcode == IORING_OP_READV || sqe.opcode == IORING_OP_WRITEV)
                 return copy_iovecs(sqe.addr, sqe.len, acc);
-            }
             req->addr = reinterpret_cast<void*>(sqe.addr);
             req->len = sqe.len;
             if (sqe.opcode == IORING_OP_READ_FIXED || sqe.opcode == IORING_OP_WRITE_FIXED) {
@@ -118,7 +120,6 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
                 req->pins.push_back(std::move(b.value()));
                 return 0;
             }
-            if (sqe.buf_index != 0) return -EINVAL;
             return pin(sqe.addr, sqe.len, acc);
         }
 

@@ -15,6 +15,14 @@ ThreadExecutor::ThreadExecutor(kernel::AsyncSyscallExecutor& pool)
 void ThreadExecutor::issue(Request* req) {
     req->executor = this;
     req->exec_state.store(ExecState::Queued, std::memory_order_release);
+    // A socket operation that would wait parks in the PollReactor, never on a worker: as
+    // Linux does, make its first (non-blocking) attempt right here, so that by the time the
+    // submit returns it has completed or is parked, and a cancel then always finds it parked
+    // (0), never running (-EALREADY). IOSQE_ASYNC asks for a worker, as on Linux.
+    if (wait_events(*req) != 0 && !(req->sqe_flags & IOSQE_ASYNC)) {
+        execute(req);
+        return;
+    }
     requeue(req);
 }
 
@@ -25,10 +33,15 @@ void ThreadExecutor::requeue(Request* req) {
     while (!pool_.post(req)) std::this_thread::yield();
 }
 
+// Completes a request that a cancel caught before it finished.
+void ThreadExecutor::finish_cancelled(Request* req) {
+    req->exec_state.store(ExecState::Done, std::memory_order_release);
+    req->ring->complete(req, -ECANCELED);
+}
+
 void ThreadExecutor::execute(Request* req) {
     if (req->cancel_requested.load(std::memory_order_acquire)) {
-        req->exec_state.store(ExecState::Done, std::memory_order_release);
-        req->ring->complete(req, -ECANCELED);
+        finish_cancelled(req);
         return;
     }
     req->exec_state.store(ExecState::Running, std::memory_order_release);
@@ -39,31 +52,24 @@ void ThreadExecutor::execute(Request* req) {
             // Park it; a cancel that came while it ran is honoured here.
             req->exec_state.store(ExecState::Armed, std::memory_order_release);
             reactor_.arm(req, req->host_fd, events);
-            if (req->cancel_requested.load(std::memory_order_acquire) && reactor_.remove(req)) {
-                req->exec_state.store(ExecState::Done, std::memory_order_release);
-                req->ring->complete(req, -ECANCELED);
-            }
+            if (req->cancel_requested.load(std::memory_order_acquire) && reactor_.remove(req))
+                finish_cancelled(req);
             return;
         }
     }
     req->exec_state.store(ExecState::Done, std::memory_order_release);
-    req->ring->complete(req, static_cast<int32_t>(res));
+    req->ring->complete(req, static_cast<int32_t>(res), req->cqe_flags);
 }
 
 int ThreadExecutor::cancel(Request* req) {
     req->cancel_requested.store(true, std::memory_order_release);
     switch (req->exec_state.load(std::memory_order_acquire)) {
         case ExecState::Armed:
-            if (reactor_.remove(req)) {
-                req->exec_state.store(ExecState::Done, std::memory_order_release);
-                req->ring->complete(req, -ECANCELED);
-                return 0;
-            }
-            return 0;  // just woken: the retry sees cancel_requested
+            if (reactor_.remove(req)) finish_cancelled(req);
+            return 0;  // else just woken: the retry sees cancel_requested
         case ExecState::Queued:
             return 0;  // the worker sees cancel_requested before running it
         case ExecState::Running:
-            return -EALREADY;
         case ExecState::Done:
             return -EALREADY;
     }

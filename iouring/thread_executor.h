@@ -28,6 +28,7 @@ class ThreadExecutor final : public Executor {
 
   private:
     void requeue(Request* req);
+    void finish_cancelled(Request* req);
 
     kernel::AsyncSyscallExecutor& pool_;
     PollReactor reactor_;

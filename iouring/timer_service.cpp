@@ -1,5 +1,7 @@
 #include "iouring/timer_service.h"
 
+#include "iouring/request.h"
+
 namespace toyos::iouring {
 
 TimerService::TimerService() : thread_([this] { loop(); }) {}
@@ -17,7 +19,7 @@ void TimerService::arm(Request* req, Clock::time_point deadline, Callback on_fir
     bool earliest;
     {
         std::lock_guard lock(mutex_);
-        auto it = timers_.emplace(deadline, std::make_pair(req, on_fire));
+        auto it = timers_.emplace(deadline, Timer{req->ring, req, req->seq, on_fire});
         index_[req] = it;
         earliest = it == timers_.begin();
     }
@@ -38,6 +40,13 @@ size_t TimerService::pending() const {
     return timers_.size();
 }
 
+void TimerService::quiesce() {
+    if (std::this_thread::get_id() == thread_.get_id()) return;
+    std::unique_lock lock(mutex_);
+    const uint64_t begun = fired_;
+    finished_cv_.wait(lock, [&] { return finished_ >= begun; });
+}
+
 void TimerService::loop() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
@@ -52,12 +61,15 @@ void TimerService::loop() {
             cv_.wait_until(lock, deadline);
             continue;
         }
-        auto [req, cb] = first->second;
+        const Timer t = first->second;
         timers_.erase(first);
-        index_.erase(req);
+        index_.erase(t.req);
+        ++fired_;
         lock.unlock();
-        cb(req);
+        t.on_fire(t.ring, t.req, t.seq);
         lock.lock();
+        ++finished_;
+        finished_cv_.notify_all();
     }
 }
 

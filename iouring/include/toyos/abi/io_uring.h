@@ -14,6 +14,8 @@
 //    backlog never drops a completion.
 //  * msg_control (ancillary data) in SENDMSG/RECVMSG is refused with -EINVAL: SCM_RIGHTS
 //    would move host file descriptors past the toy fd table.
+//  * IOSQE_BUFFER_SELECT (provided buffers) is not implemented: an SQE with it is refused with
+//    -EINVAL (Linux answers per operation, e.g. -ENOBUFS for a READ with no buffer provided).
 //  * IORING_SETUP_SQPOLL rings share one kernel poller thread (as if every one were created
 //    with IORING_SETUP_ATTACH_WQ); sq_thread_idle is honoured per ring (0: 1000 ms).
 //    IORING_SETUP_SQ_AFF is refused: the shared poller cannot be pinned per ring.

@@ -1,0 +1,953 @@
+// The differential scenarios, each written once over a backend B (see scenario_support.h) and
+// run on the host kernel's io_uring and on toyos. A scenario records what the kernel answered
+// (CQEs, submit counts, bytes) and never decides what is right: the host is the reference.
+// Whatever depends on timing is made deterministic by construction: a recv that must wait
+// waits on a socket nobody writes to, a timeout that must not fire is 10 s long.
+#pragma once
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstring>
+
+#include "scenario_support.h"
+
+namespace toyos::diff {
+
+// --- NOP, bad opcode, unknown SQE flags ------------------------------------------------------
+template <class B>
+Outcome scenario_nop(B& b) {
+    Outcome o;
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 0x1122334455667788ull);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 0);
+    submit(b, o, "two nops");
+    reap(b, o, "two nops", 2, false);
+    expect_cq_empty(b, o, "after the nops");
+    return o;
+}
+
+template <class B>
+Outcome scenario_bad_opcode(B& b) {
+    Outcome o;
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    s->opcode = 199;  // past IORING_OP_LAST, and not a toyos opcode either
+    tag(s, 1);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 2);
+    // A failed SQE stops the submission: the NOP stays in the SQ for the next submit.
+    submit(b, o, "bad opcode, nop");
+    reap(b, o, "bad opcode", 1, true);
+    expect_cq_empty(b, o, "after the bad opcode");
+    submit(b, o, "the nop left behind");
+    reap(b, o, "the nop left behind", 1, true);
+    return o;
+}
+
+template <class B>
+Outcome scenario_unknown_sqe_flags(B& b) {
+    Outcome o;
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 1, 1u << 7);  // no such IOSQE_ bit
+    submit(b, o, "nop with flag bit 7");
+    reap(b, o, "nop with flag bit 7", 1, true);
+    return o;
+}
+
+// --- links -----------------------------------------------------------------------------------
+template <class B>
+Outcome scenario_link_broken_by_bad_fd(B& b) {
+    Outcome o;
+    char buf[16];
+    // The middle of a chain fails at issue: the head succeeded, the rest is cancelled.
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 1, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, kBadFd, buf, sizeof(buf), 0);
+    tag(s, 2, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 3);
+    submit(b, o, "nop -> read(bad fd) -> nop");
+    reap(b, o, "nop -> read(bad fd) -> nop", 3, true);
+    // The head fails.
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, kBadFd, buf, sizeof(buf), 0);
+    tag(s, 4, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 5, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 6);
+    submit(b, o, "read(bad fd) -> nop -> nop");
+    reap(b, o, "read(bad fd) -> nop -> nop", 3, true);
+    expect_cq_empty(b, o, "after the chains");
+    return o;
+}
+
+// An SQE that fails validation inside a chain: Linux keeps assembling the chain while the
+// failing SQE is itself linked, then fails all of it; submission stops only after an SQE
+// that fails without a link flag.
+template <class B>
+Outcome scenario_link_broken_by_prep_error(B& b) {
+    Outcome o;
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 1, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    s->opcode = 199;
+    tag(s, 2, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 3);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 4);
+    submit(b, o, "nop -> bad(linked) -> nop; nop");
+    // Linux posts the independent NOP anywhere among the chain's CQEs.
+    Step& st = reap(b, o, "the failed chain and the nop after it", 4, false);
+    chain_order_fact(o, st, {1, 2, 3});
+    expect_cq_empty(b, o, "after the first chain");
+
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 5, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    s->opcode = 199;
+    tag(s, 6);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 7);
+    submit(b, o, "nop -> bad(unlinked); nop");
+    reap(b, o, "the chain ended by a bad sqe", 2, true);
+    expect_cq_empty(b, o, "after the second chain");
+    submit(b, o, "the nop left behind");
+    reap(b, o, "the nop left behind", 1, true);
+    return o;
+}
+
+template <class B>
+Outcome scenario_hardlink_survives_failure(B& b) {
+    Outcome o;
+    char buf[16];
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_read(s, kBadFd, buf, sizeof(buf), 0);
+    tag(s, 1, IOSQE_IO_HARDLINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 2, IOSQE_IO_HARDLINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, kBadFd, buf, sizeof(buf), 0);
+    tag(s, 3);
+    submit(b, o, "hard chain of read(bad fd) -> nop -> read(bad fd)");
+    reap(b, o, "the hard chain", 3, true);
+    return o;
+}
+
+template <class B>
+Outcome scenario_link_chain_write_then_read(B& b) {
+    Outcome o;
+    const int fd = b.create_file("chain.txt", "");
+    fact(o, "create chain.txt ok", fd >= 0);
+    const char msg[] = "written before read";
+    char buf[64] = {};
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_write(s, fd, msg, sizeof(msg) - 1, 0);
+    tag(s, 1, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, buf, sizeof(buf), 0);
+    tag(s, 2, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_fsync(s, fd, IORING_FSYNC_DATASYNC);
+    tag(s, 3);
+    submit(b, o, "write -> read -> fsync");
+    Step& st = reap(b, o, "write -> read -> fsync", 3, true);
+    bytes_fact(o, "read in the chain", buf, res_of(st, 2));
+    // A short read (19 of 64 bytes) breaks a chain too.
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, buf, sizeof(buf), 0);
+    tag(s, 4, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 5);
+    submit(b, o, "short read -> nop");
+    reap(b, o, "short read -> nop", 2, true);
+    b.close(fd);
+    return o;
+}
+
+// --- drain, skip, async ------------------------------------------------------------------------
+template <class B>
+Outcome scenario_drain_waits_for_earlier(B& b) {
+    Outcome o;
+    int server = -1, client = -1;
+    fact(o, "tcp pair", b.tcp_pair(&server, &client));
+    char buf[16];
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);  // waits: nobody has written yet
+    tag(s, 1);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 2, IOSQE_IO_DRAIN);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 3);
+    submit(b, o, "recv, drain nop, nop");
+    expect_cq_empty(b, o, "while the recv waits");  // the drain holds both NOPs back
+    fact(o, "send", b.send(client, "d", 1));
+    reap(b, o, "recv, then the drain, then what came after it", 3, true);
+    b.close(server);
+    b.close(client);
+    return o;
+}
+
+template <class B>
+Outcome scenario_cqe_skip_success(B& b) {
+    Outcome o;
+    char buf[16];
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 1, IOSQE_CQE_SKIP_SUCCESS);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, kBadFd, buf, sizeof(buf), 0);  // a failure is still posted
+    tag(s, 2, IOSQE_CQE_SKIP_SUCCESS);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 3);
+    submit(b, o, "skipped nop, skipped read(bad fd), nop");
+    reap(b, o, "only the failure and the plain nop", 2, false);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 4, IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 5);
+    submit(b, o, "skipped nop -> nop");
+    reap(b, o, "the end of the chain", 1, true);
+    // A chain that fails: which of its CQEs are posted. The drained NOP comes after all.
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 6, IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, kBadFd, buf, sizeof(buf), 0);
+    tag(s, 7, IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 8, IOSQE_CQE_SKIP_SUCCESS);
+    submit(b, o, "skipped nop -> skipped read(bad fd) -> skipped nop");
+    // The bad fd fails the chain as it is issued, inside that submit: a NOP submitted next
+    // posts after whatever the chain posted.
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 9);
+    submit(b, o, "nop");
+    reap_until(b, o, "what a failing chain of skipped CQEs posts", 9);
+    expect_cq_empty(b, o, "after the skips");
+    // A ring that has skipped CQEs refuses IO_DRAIN (its accounting needs every CQE).
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 10, IOSQE_IO_DRAIN);
+    submit(b, o, "drain after skips");
+    reap(b, o, "drain after skips", 1, true);
+    // A short read is a failure: its CQE is posted despite SKIP_SUCCESS. The hard link
+    // orders the NOP's CQE after it.
+    const int fd = b.create_file("short.txt", "abc");
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, buf, sizeof(buf), 0);
+    tag(s, 11, IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 12);
+    submit(b, o, "skipped short read => nop");
+    reap_until(b, o, "skipped short read => nop", 12);
+    b.close(fd);
+    return o;
+}
+
+template <class B>
+Outcome scenario_async_flag(B& b) {
+    Outcome o;
+    const int fd = b.create_file("async.txt", "punted to a worker");
+    char buf[64] = {};
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, buf, sizeof(buf), 0);
+    tag(s, 1, IOSQE_ASYNC);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 2, IOSQE_ASYNC);
+    submit(b, o, "async read, async nop");
+    Step& st = reap(b, o, "async read, async nop", 2, false);
+    bytes_fact(o, "async read", buf, res_of(st, 1));
+    b.close(fd);
+    return o;
+}
+
+// --- files -------------------------------------------------------------------------------------
+template <class B>
+Outcome scenario_read_write(B& b) {
+    Outcome o;
+    const int fd = b.create_file("rw.txt", "0123456789");
+    const int ro = b.open_file("rw.txt", O_RDONLY);
+    fact(o, "files open", fd >= 0 && ro >= 0);
+    char buf[32] = {};
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_write(s, fd, "AB", 2, 2);
+    tag(s, 1);
+    submit(b, o, "write at 2");
+    reap(b, o, "write at 2", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, ro, buf, sizeof(buf), 0);
+    tag(s, 2);
+    submit(b, o, "read all");
+    Step& st = reap(b, o, "read all", 1, true);
+    bytes_fact(o, "read all", buf, res_of(st, 2));
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, buf, sizeof(buf), 100);
+    tag(s, 3);  // past the end: 0
+    s = next_sqe(b, o);
+    B::io_uring_prep_write(s, ro, "x", 1, 0);
+    tag(s, 4);  // not open for writing: -EBADF
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, -1, buf, sizeof(buf), 0);
+    tag(s, 5);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, b.dir_fd(), buf, sizeof(buf), 0);
+    tag(s, 6);  // a directory: -EISDIR
+    submit(b, o, "eof, write on O_RDONLY, fd -1, directory");
+    reap(b, o, "eof, write on O_RDONLY, fd -1, directory", 4, false);
+    o.facts.push_back("file = " + b.file_content("rw.txt"));
+    b.close(fd);
+    b.close(ro);
+    return o;
+}
+
+template <class B>
+Outcome scenario_readv_writev(B& b) {
+    Outcome o;
+    const int fd = b.create_file("vec.txt", "");
+    char a[] = "scatter ", c[] = "and gather";
+    iovec out[2] = {{a, sizeof(a) - 1}, {c, sizeof(c) - 1}};
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_writev(s, fd, out, 2, 0);
+    tag(s, 1);
+    submit(b, o, "writev");
+    reap(b, o, "writev", 1, true);
+    char x[4] = {}, y[5] = {}, z[32] = {};
+    iovec in[3] = {{x, sizeof(x)}, {y, sizeof(y)}, {z, sizeof(z)}};
+    s = next_sqe(b, o);
+    B::io_uring_prep_readv(s, fd, in, 3, 0);
+    tag(s, 2);
+    submit(b, o, "readv");
+    reap(b, o, "readv", 1, true);
+    bytes_fact(o, "iov 0", x, sizeof(x));
+    bytes_fact(o, "iov 1", y, sizeof(y));
+    bytes_fact(o, "iov 2", z, static_cast<long>(std::strlen(z)));
+    s = next_sqe(b, o);
+    B::io_uring_prep_readv(s, fd, in, 3, 1000);
+    tag(s, 3);
+    s = next_sqe(b, o);
+    B::io_uring_prep_writev(s, kBadFd, out, 2, 0);
+    tag(s, 4);
+    submit(b, o, "readv past the end, writev on a bad fd");
+    reap(b, o, "readv past the end, writev on a bad fd", 2, false);
+    b.close(fd);
+    return o;
+}
+
+template <class B>
+Outcome scenario_fixed_buffers(B& b) {
+    Outcome o;
+    const int fd = b.create_file("fixed.txt", "");
+    alignas(4096) char area[2][4096];
+    std::memset(area, 0, sizeof(area));
+    std::memcpy(area[0], "through a registered buffer", 27);
+    iovec bufs[2] = {{area[0], sizeof(area[0])}, {area[1], sizeof(area[1])}};
+    fact(o, "register_buffers", B::io_uring_register_buffers(&b.ring, bufs, 2));
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_write_fixed(s, fd, area[0], 27, 0, 0);
+    tag(s, 1);
+    submit(b, o, "write_fixed");
+    reap(b, o, "write_fixed", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read_fixed(s, fd, area[1] + 100, 64, 0, 1);
+    tag(s, 2);
+    submit(b, o, "read_fixed inside buffer 1");
+    Step& st = reap(b, o, "read_fixed inside buffer 1", 1, true);
+    bytes_fact(o, "read_fixed", area[1] + 100, res_of(st, 2));
+    // Each error on its own: one that fails validation stops the submission.
+    s = next_sqe(b, o);
+    B::io_uring_prep_read_fixed(s, fd, area[1], 64, 0, 5);
+    tag(s, 3);
+    submit(b, o, "buf_index 5 of 2");
+    reap(b, o, "buf_index 5 of 2", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read_fixed(s, fd, area[1], 64, 0, 0);
+    tag(s, 4);
+    submit(b, o, "address outside buffer 0");
+    reap(b, o, "address outside buffer 0", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read_fixed(s, fd, area[1] + 4000, 200, 0, 1);
+    tag(s, 5);
+    submit(b, o, "range running past buffer 1");
+    reap(b, o, "range running past buffer 1", 1, true);
+    fact(o, "unregister_buffers", B::io_uring_unregister_buffers(&b.ring));
+    fact(o, "unregister_buffers again", B::io_uring_unregister_buffers(&b.ring));
+    s = next_sqe(b, o);
+    B::io_uring_prep_read_fixed(s, fd, area[0], 64, 0, 0);
+    tag(s, 6);
+    submit(b, o, "read_fixed with none registered");
+    reap(b, o, "read_fixed with none registered", 1, true);
+    o.facts.push_back("file = " + b.file_content("fixed.txt"));
+    b.close(fd);
+    return o;
+}
+
+template <class B>
+Outcome scenario_fixed_files_and_update(B& b) {
+    Outcome o;
+    const int fa = b.create_file("a.txt", "file A");
+    const int fc = b.create_file("c.txt", "file C");
+    char buf[32] = {};
+    auto fixed_read = [&](uint64_t user_data, int index, const std::string& what) {
+        std::memset(buf, 0, sizeof(buf));
+        io_uring_sqe* s = next_sqe(b, o);
+        B::io_uring_prep_read(s, index, buf, sizeof(buf), 0);
+        tag(s, user_data, IOSQE_FIXED_FILE);
+        submit(b, o, what);
+        Step& st = reap(b, o, what, 1, true);
+        bytes_fact(o, what, buf, res_of(st, user_data));
+    };
+    fixed_read(1, 0, "fixed read with no table");
+    const int files[2] = {fa, -1};
+    fact(o, "register_files [a, -1]", B::io_uring_register_files(&b.ring, files, 2));
+    fixed_read(2, 0, "fixed read of slot 0");
+    fixed_read(3, 1, "fixed read of the empty slot 1");
+    fixed_read(4, 9, "fixed read of slot 9 of 2");
+    const int c_only[1] = {fc};
+    fact(o, "files_update(1, [c])", B::io_uring_register_files_update(&b.ring, 1, c_only, 1));
+    fixed_read(5, 1, "fixed read of the updated slot 1");
+    fact(o, "files_update(5, [c])", B::io_uring_register_files_update(&b.ring, 5, c_only, 1));
+    const int clear[1] = {-1};
+    fact(o, "files_update(0, [-1])", B::io_uring_register_files_update(&b.ring, 0, clear, 1));
+    fixed_read(6, 0, "fixed read of the cleared slot 0");
+    fact(o, "unregister_files", B::io_uring_unregister_files(&b.ring));
+    fact(o, "unregister_files again", B::io_uring_unregister_files(&b.ring));
+    b.close(fa);
+    b.close(fc);
+    return o;
+}
+
+template <class B>
+Outcome scenario_openat_close(B& b) {
+    Outcome o;
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_openat(s, b.dir_fd(), "opened.txt", O_CREAT | O_RDWR, 0644);
+    tag(s, 1);
+    submit(b, o, "openat O_CREAT");
+    Step& st = reap(b, o, "openat O_CREAT", 1, true, {1});
+    const int fd = res_of(st, 1);
+    // The new fd works: write through it, read back through it, close it.
+    const char msg[] = "via the opened fd";
+    char buf[32] = {};
+    s = next_sqe(b, o);
+    B::io_uring_prep_write(s, fd, msg, sizeof(msg) - 1, 0);
+    tag(s, 2, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, buf, sizeof(buf), 0);
+    tag(s, 3, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_close(s, fd);
+    tag(s, 4);
+    submit(b, o, "write -> read -> close");
+    Step& st2 = reap(b, o, "write -> read -> close", 3, true);
+    bytes_fact(o, "read through the opened fd", buf, res_of(st2, 3));
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, buf, sizeof(buf), 0);
+    tag(s, 5);
+    s = next_sqe(b, o);
+    B::io_uring_prep_openat(s, b.dir_fd(), "missing.txt", O_RDONLY, 0);
+    tag(s, 6);
+    s = next_sqe(b, o);
+    B::io_uring_prep_close(s, kBadFd);
+    tag(s, 7);
+    s = next_sqe(b, o);
+    B::io_uring_prep_openat(s, b.dir_fd(), "opened.txt", O_CREAT | O_EXCL | O_RDWR, 0644);
+    tag(s, 8);
+    submit(b, o, "read closed fd, open missing, close bad fd, O_EXCL on existing");
+    reap(b, o, "read closed fd, open missing, close bad fd, O_EXCL on existing", 4, false);
+    o.facts.push_back("file = " + b.file_content("opened.txt"));
+    return o;
+}
+
+template <class B>
+Outcome scenario_fsync(B& b) {
+    Outcome o;
+    const int fd = b.create_file("sync.txt", "durable");
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_fsync(s, fd, IORING_FSYNC_DATASYNC);
+    tag(s, 1);
+    s = next_sqe(b, o);
+    B::io_uring_prep_fsync(s, fd, 0);
+    tag(s, 2);
+    s = next_sqe(b, o);
+    B::io_uring_prep_fsync(s, kBadFd, 0);
+    tag(s, 3);
+    submit(b, o, "fdatasync, fsync, fsync(bad fd)");
+    reap(b, o, "fdatasync, fsync, fsync(bad fd)", 3, false);
+    s = next_sqe(b, o);
+    B::io_uring_prep_fsync(s, fd, 0x8);
+    tag(s, 4);
+    submit(b, o, "fsync with unknown flags");
+    reap(b, o, "fsync with unknown flags", 1, true);
+    b.close(fd);
+    return o;
+}
+
+// --- sockets -------------------------------------------------------------------------------------
+template <class B>
+Outcome scenario_send_recv(B& b) {
+    Outcome o;
+    int server = -1, client = -1;
+    fact(o, "tcp pair", b.tcp_pair(&server, &client));
+    char buf[64] = {};
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);
+    tag(s, 1);
+    s = next_sqe(b, o);
+    B::io_uring_prep_send(s, client, "hello", 5, 0);
+    tag(s, 2);
+    submit(b, o, "recv, send");
+    Step& st = reap(b, o, "recv, send", 2, false);
+    bytes_fact(o, "recv", buf, res_of(st, 1));
+    // A recv that leaves data behind in the socket.
+    fact(o, "send 10", b.send(client, "0123456789", 10));
+    s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, server, buf, 4, 0);
+    tag(s, 3);
+    submit(b, o, "recv 4 of 10");
+    Step& st3 = reap(b, o, "recv 4 of 10", 1, true);
+    bytes_fact(o, "recv 4 of 10", buf, res_of(st3, 3));
+    s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);
+    tag(s, 4);
+    submit(b, o, "recv the rest");
+    Step& st4 = reap(b, o, "recv the rest", 1, true);
+    bytes_fact(o, "recv the rest", buf, res_of(st4, 4));
+    const int file = b.create_file("not-a-socket.txt", "x");
+    s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, file, buf, sizeof(buf), 0);
+    tag(s, 5);
+    s = next_sqe(b, o);
+    B::io_uring_prep_send(s, kBadFd, "x", 1, 0);
+    tag(s, 6);
+    submit(b, o, "recv on a file, send on a bad fd");
+    reap(b, o, "recv on a file, send on a bad fd", 2, false);
+    b.close(client);  // the peer is gone: recv reads the end of the stream
+    s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);
+    tag(s, 7);
+    submit(b, o, "recv after the peer closed");
+    reap(b, o, "recv after the peer closed", 1, true);
+    b.close(server);
+    b.close(file);
+    return o;
+}
+
+template <class B>
+Outcome scenario_sendmsg_recvmsg(B& b) {
+    Outcome o;
+    int server = -1, client = -1;
+    fact(o, "tcp pair", b.tcp_pair(&server, &client));
+    char a[] = "gathered ", c[] = "from two iovecs";
+    iovec out[2] = {{a, sizeof(a) - 1}, {c, sizeof(c) - 1}};
+    msghdr smsg{};
+    smsg.msg_iov = out;
+    smsg.msg_iovlen = 2;
+    char x[5] = {}, y[32] = {};
+    iovec in[2] = {{x, sizeof(x)}, {y, sizeof(y)}};
+    msghdr rmsg{};
+    rmsg.msg_iov = in;
+    rmsg.msg_iovlen = 2;
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_sendmsg(s, client, &smsg, 0);
+    tag(s, 1, IOSQE_IO_LINK);  // the recvmsg then finds all of it in the socket
+    s = next_sqe(b, o);
+    B::io_uring_prep_recvmsg(s, server, &rmsg, 0);
+    tag(s, 2);
+    submit(b, o, "sendmsg -> recvmsg");
+    reap(b, o, "sendmsg -> recvmsg", 2, true);
+    bytes_fact(o, "iov 0", x, sizeof(x));
+    bytes_fact(o, "iov 1", y, static_cast<long>(std::strlen(y)));
+    fact(o, "recvmsg msg_flags", rmsg.msg_flags);
+    s = next_sqe(b, o);
+    B::io_uring_prep_recvmsg(s, kBadFd, &rmsg, 0);
+    tag(s, 3);
+    submit(b, o, "recvmsg on a bad fd");
+    reap(b, o, "recvmsg on a bad fd", 1, true);
+    b.close(server);
+    b.close(client);
+    return o;
+}
+
+template <class B>
+Outcome scenario_accept_connect(B& b) {
+    Outcome o;
+    sockaddr_in addr{};
+    const int listener = b.tcp_listener(&addr);
+    const int client = b.tcp_socket();
+    fact(o, "listener and socket", listener >= 0 && client >= 0);
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_accept(s, listener, nullptr, nullptr, 0);
+    tag(s, 1);
+    submit(b, o, "accept");
+    expect_cq_empty(b, o, "while nobody connects");
+    s = next_sqe(b, o);
+    B::io_uring_prep_connect(s, client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    tag(s, 2);
+    submit(b, o, "connect");
+    Step& st = reap(b, o, "accept and connect", 2, false, {1});
+    const int conn = res_of(st, 1);
+    // The accepted fd is a working socket.
+    char buf[32] = {};
+    s = next_sqe(b, o);
+    B::io_uring_prep_send(s, conn, "accepted", 8, 0);
+    tag(s, 3, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, client, buf, sizeof(buf), 0);
+    tag(s, 4);
+    submit(b, o, "send on the accepted fd -> recv");
+    Step& st2 = reap(b, o, "send on the accepted fd -> recv", 2, true);
+    bytes_fact(o, "recv from the accepted fd", buf, res_of(st2, 4));
+    // ACCEPT that reports the peer's address.
+    const int client2 = b.tcp_socket();
+    sockaddr_in peer{};
+    socklen_t peer_len = sizeof(peer);
+    s = next_sqe(b, o);
+    B::io_uring_prep_accept(s, listener, reinterpret_cast<sockaddr*>(&peer), &peer_len, 0);
+    tag(s, 7);
+    s = next_sqe(b, o);
+    B::io_uring_prep_connect(s, client2, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    tag(s, 8);
+    submit(b, o, "accept with address, connect");
+    Step& st3 = reap(b, o, "accept with address, connect", 2, false, {7});
+    fact(o, "accepted peer_len", peer_len);
+    fact(o, "accepted peer family", peer.sin_family);
+    fact(o, "accepted peer is loopback", peer.sin_addr.s_addr == addr.sin_addr.s_addr);
+    if (res_of(st3, 7) >= 0) b.close(res_of(st3, 7));
+    b.close(client2);
+    sockaddr_in refused{};
+    const int bound = b.bound_socket(&refused);  // bound, not listening: connect is refused
+    fact(o, "bound socket", bound >= 0);
+    const int lonely = b.tcp_socket();
+    s = next_sqe(b, o);
+    B::io_uring_prep_connect(s, lonely, reinterpret_cast<sockaddr*>(&refused), sizeof(refused));
+    tag(s, 5);
+    const int idle = b.tcp_socket();
+    s = next_sqe(b, o);
+    B::io_uring_prep_accept(s, idle, nullptr, nullptr, 0);
+    tag(s, 6);  // not listening: -EINVAL
+    submit(b, o, "connect to a closed port, accept on a non-listener");
+    reap(b, o, "connect to a closed port, accept on a non-listener", 2, false);
+    b.close(conn);
+    b.close(client);
+    b.close(listener);
+    b.close(lonely);
+    b.close(idle);
+    b.close(bound);
+    return o;
+}
+
+// --- timeouts and cancel ----------------------------------------------------------------------
+template <class B>
+Outcome scenario_timeout_relative_and_count(B& b) {
+    Outcome o;
+    __kernel_timespec short_ts{0, 20'000'000};
+    __kernel_timespec long_ts{10, 0};
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &short_ts, 0, 0);
+    tag(s, 1);
+    submit(b, o, "20 ms timeout");
+    reap(b, o, "20 ms timeout expires", 1, true);
+    // Count 2: completes (res 0) once two other completions were posted, long before 10 s.
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &long_ts, 2, 0);
+    tag(s, 2);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 3);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 4);
+    submit(b, o, "timeout count 2, two nops");
+    reap(b, o, "the nops, then the counted timeout", 3, true);
+    // Count 5 with one completion: the timer ends it.
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &short_ts, 5, 0);
+    tag(s, 5);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 6);
+    submit(b, o, "timeout count 5, one nop");
+    reap(b, o, "timeout count 5, one nop", 2, false);
+    expect_cq_empty(b, o, "after the timeouts");
+    return o;
+}
+
+template <class B>
+Outcome scenario_link_timeout(B& b) {
+    Outcome o;
+    int server = -1, client = -1;
+    fact(o, "tcp pair", b.tcp_pair(&server, &client));
+    char buf[16] = {};
+    __kernel_timespec short_ts{0, 30'000'000};
+    __kernel_timespec long_ts{10, 0};
+    // Silent socket: the link timeout fires and cancels the recv.
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);
+    tag(s, 1, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_link_timeout(s, &short_ts, 0);
+    tag(s, 2);
+    submit(b, o, "recv on a silent socket + 30 ms link timeout");
+    reap(b, o, "recv on a silent socket + 30 ms link timeout", 2, false);
+    // Data waits in the socket: the recv wins, the 10 s timeout is cancelled.
+    fact(o, "send", b.send(client, "ready", 5));
+    s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);
+    tag(s, 3, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_link_timeout(s, &long_ts, 0);
+    tag(s, 4);
+    submit(b, o, "recv with data + 10 s link timeout");
+    Step& st = reap(b, o, "recv with data + 10 s link timeout", 2, false);
+    bytes_fact(o, "recv", buf, res_of(st, 3));
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 5, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_link_timeout(s, &long_ts, 0);
+    tag(s, 6);
+    submit(b, o, "nop + 10 s link timeout");
+    reap(b, o, "nop + 10 s link timeout", 2, false);
+    // A link timeout that is itself linked: when it fires, what follows is cancelled too.
+    s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);
+    tag(s, 7, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_link_timeout(s, &short_ts, 0);
+    tag(s, 8, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 9);
+    submit(b, o, "recv on a silent socket + 30 ms link timeout -> nop");
+    Step& st3 = reap(b, o, "recv on a silent socket + 30 ms link timeout -> nop", 3, false);
+    chain_order_fact(o, st3, {7, 9});
+    b.close(server);
+    b.close(client);
+    return o;
+}
+
+template <class B>
+Outcome scenario_async_cancel(B& b) {
+    Outcome o;
+    int server = -1, client = -1;
+    fact(o, "tcp pair", b.tcp_pair(&server, &client));
+    char buf[16];
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);
+    tag(s, 1);
+    submit(b, o, "recv on a silent socket");
+    s = next_sqe(b, o);
+    B::io_uring_prep_cancel64(s, 1, 0);
+    tag(s, 2);
+    submit(b, o, "cancel it");
+    reap(b, o, "the recv and its cancel", 2, false);
+    // IORING_ASYNC_CANCEL_ALL: every request with that user_data; res is how many.
+    for (int i = 0; i < 2; ++i) {
+        s = next_sqe(b, o);
+        B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);
+        tag(s, 8);
+    }
+    submit(b, o, "two recvs with one user_data");
+    s = next_sqe(b, o);
+    B::io_uring_prep_cancel64(s, 8, IORING_ASYNC_CANCEL_ALL);
+    tag(s, 9);
+    submit(b, o, "cancel all of them");
+    reap(b, o, "two recvs and their cancel", 3, false);
+    s = next_sqe(b, o);
+    B::io_uring_prep_cancel64(s, 0xdead, 0);
+    tag(s, 3);
+    submit(b, o, "cancel unknown user_data");
+    reap(b, o, "cancel unknown user_data", 1, true);
+    __kernel_timespec long_ts{10, 0};
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &long_ts, 0, 0);
+    tag(s, 4);
+    submit(b, o, "10 s timeout");
+    s = next_sqe(b, o);
+    B::io_uring_prep_cancel64(s, 4, 0);
+    tag(s, 5);
+    submit(b, o, "cancel the timeout");
+    reap(b, o, "the timeout and its cancel", 2, false);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 6);
+    submit(b, o, "nop");
+    reap(b, o, "nop", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_cancel64(s, 6, 0);
+    tag(s, 7);
+    submit(b, o, "cancel the completed nop");
+    reap(b, o, "cancel the completed nop", 1, true);
+    b.close(server);
+    b.close(client);
+    return o;
+}
+
+// --- the ring's own fd as an operand, registration errors ----------------------------------
+template <class B>
+Outcome scenario_ring_fd_as_operand(B& b) {
+    Outcome o;
+    char buf[16];
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_read(s, b.ring.ring_fd, buf, sizeof(buf), 0);
+    tag(s, 1);
+    s = next_sqe(b, o);
+    B::io_uring_prep_close(s, b.ring.ring_fd);  // a ring cannot close itself
+    tag(s, 2);
+    submit(b, o, "read the ring fd, close the ring fd");
+    reap(b, o, "read the ring fd, close the ring fd", 2, false);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 3);
+    submit(b, o, "the ring still works");
+    reap(b, o, "the ring still works", 1, true);
+    return o;
+}
+
+template <class B>
+Outcome scenario_registration_errors(B& b) {
+    Outcome o;
+    const int fd = b.create_file("reg.txt", "registered");
+    const int bad[2] = {fd, kBadFd};
+    fact(o, "register_files [fd, bad fd]", B::io_uring_register_files(&b.ring, bad, 2));
+    const int good[2] = {fd, -1};
+    fact(o, "register_files [fd, -1]", B::io_uring_register_files(&b.ring, good, 2));
+    fact(o, "register_files again", B::io_uring_register_files(&b.ring, good, 2));
+    const int bad_only[1] = {kBadFd};
+    fact(o, "files_update(1, [bad fd])",
+         B::io_uring_register_files_update(&b.ring, 1, bad_only, 1));
+    fact(o, "unregister_files", B::io_uring_unregister_files(&b.ring));
+    char area[64];
+    iovec one{area, sizeof(area)};
+    fact(o, "register_buffers", B::io_uring_register_buffers(&b.ring, &one, 1));
+    fact(o, "register_buffers again", B::io_uring_register_buffers(&b.ring, &one, 1));
+    fact(o, "unregister_buffers", B::io_uring_unregister_buffers(&b.ring));
+    iovec empty{nullptr, 0};
+    fact(o, "register_buffers of one empty iovec",
+         B::io_uring_register_buffers(&b.ring, &empty, 1));
+    b.close(fd);
+    return o;
+}
+
+// --- what toyos refuses on purpose (the ABI header's deviations; test_differential.cpp) --------
+template <class B>
+Outcome scenario_deliberate_deviations(B& b) {
+    Outcome o;
+    int server = -1, client = -1;
+    fact(o, "tcp pair", b.tcp_pair(&server, &client));
+    const int fd = b.create_file("select.txt", "provided buffers");
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, nullptr, 8, 0);  // from buffer group 0: none is provided
+    tag(s, 1, IOSQE_BUFFER_SELECT);
+    submit(b, o, "read with IOSQE_BUFFER_SELECT");
+    reap(b, o, "read with IOSQE_BUFFER_SELECT", 1, true);
+    // Ancillary data: an IP_TOS control message, which TCP ignores on Linux.
+    char data[] = "with a control message";
+    iovec iov{data, sizeof(data) - 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_TOS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    const int tos = 0;
+    std::memcpy(CMSG_DATA(c), &tos, sizeof(tos));
+    s = next_sqe(b, o);
+    B::io_uring_prep_sendmsg(s, client, &msg, 0);
+    tag(s, 2);
+    submit(b, o, "sendmsg with msg_control");
+    reap(b, o, "sendmsg with msg_control", 1, true);
+    b.close(fd);
+    b.close(server);
+    b.close(client);
+    return o;
+}
+
+// --- validation errors Linux defines, each submitted alone ---------------------------------------
+template <class B>
+Outcome scenario_prep_errors(B& b) {
+    Outcome o;
+    char buf[16];
+    iovec one{buf, sizeof(buf)};
+    __kernel_timespec ts{1, 0};
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    const int fd = b.create_file("errors.txt", "x");
+    const int sock = b.tcp_socket();
+    auto alone = [&](uint64_t user_data, const std::string& what, auto&& prep) {
+        io_uring_sqe* s = next_sqe(b, o);
+        prep(s);
+        s->user_data = user_data;
+        submit(b, o, what);
+        reap(b, o, what, 1, true);
+    };
+    alone(1, "readv of 1025 iovecs",
+          [&](io_uring_sqe* s) { B::io_uring_prep_readv(s, fd, &one, 1025, 0); });
+    alone(2, "timeout with len 2", [&](io_uring_sqe* s) {
+        B::io_uring_prep_timeout(s, &ts, 0, 0);
+        s->len = 2;
+    });
+    alone(3, "link timeout with nothing to guard",
+          [&](io_uring_sqe* s) { B::io_uring_prep_link_timeout(s, &ts, 0); });
+    alone(4, "cancel with unknown flags",
+          [&](io_uring_sqe* s) { B::io_uring_prep_cancel64(s, 1, 1 << 30); });
+    alone(5, "timeout with unknown flags",
+          [&](io_uring_sqe* s) { B::io_uring_prep_timeout(s, &ts, 0, 1u << 30); });
+    alone(6, "accept with unknown flags",
+          [&](io_uring_sqe* s) { B::io_uring_prep_accept(s, sock, nullptr, nullptr, O_APPEND); });
+    alone(7, "openat with IOSQE_FIXED_FILE", [&](io_uring_sqe* s) {
+        B::io_uring_prep_openat(s, b.dir_fd(), "x.txt", O_RDONLY, 0);
+        s->flags |= IOSQE_FIXED_FILE;
+    });
+    alone(8, "connect with addrlen 0", [&](io_uring_sqe* s) {
+        B::io_uring_prep_connect(s, sock, reinterpret_cast<sockaddr*>(&addr), 0);
+    });
+    alone(9, "send on a file", [&](io_uring_sqe* s) { B::io_uring_prep_send(s, fd, "x", 1, 0); });
+    alone(10, "readv with buf_index set", [&](io_uring_sqe* s) {
+        B::io_uring_prep_readv(s, fd, &one, 1, 0);
+        s->buf_index = 1;
+    });
+    expect_cq_empty(b, o, "after the errors");
+    b.close(fd);
+    b.close(sock);
+    return o;
+}
+
+}  // namespace toyos::diff
