@@ -159,6 +159,7 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     // Per SQE: no lock, no allocation. The requests come in one lock, the sequence numbers
     // are the submitter's own, and the chains are queued (NOPs completed) in one more lock.
     Request* pool = alloc_requests(n);
+    if (pool == nullptr) return 0;  // the ring is closing
     uint64_t seq = next_seq_.load(std::memory_order_relaxed);
     IssueList ready;  // chain heads, in submission order
     Request* chain_head = nullptr;
@@ -552,13 +553,29 @@ void SyscallCompletionRing::shutdown() {
         lock.lock();
     }
     lock.unlock();
+    close_ledger();
     regs_.clear();
     manager_.executor().ring_closed(*this);
     manager_.remove_ring(this);
 }
 
+void SyscallCompletionRing::close_ledger() {
+    // The submit lock: a submitter that took its requests before closing_ was set has stored
+    // its last sequence number, so next_seq_ is final.
+    std::lock_guard sl(submit_mutex_);
+    std::lock_guard lock(mutex_);
+    if (!stats_.enabled || stats_.ledger_closed.load(std::memory_order_relaxed) != 0) return;
+    const uint64_t duplicated_before = ledger_.duplicated();
+    ledger_.close(next_seq_.load(std::memory_order_relaxed));
+    RingStats::add(stats_.lost, ledger_.lost());
+    RingStats::add(stats_.duplicated, ledger_.duplicated() - duplicated_before);
+    RingStats::add(stats_.ledger_closed);
+}
+
 Request* SyscallCompletionRing::alloc_requests(uint32_t n) {
     std::lock_guard lock(mutex_);
+    // Once closing, nothing new is accepted: shutdown's wait for inflight_ == 0 is final.
+    if (closing_) return nullptr;
     Request* list = nullptr;
     for (uint32_t i = 0; i < n; ++i) {
         if (free_ == nullptr) {

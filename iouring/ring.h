@@ -16,6 +16,7 @@
 #include <mutex>
 #include <vector>
 
+#include "iouring/completion_ledger.h"
 #include "iouring/registration.h"
 #include "iouring/request.h"
 #include "iouring/ring_memory.h"
@@ -85,7 +86,8 @@ class SyscallCompletionRing {
     // RECVMSG: copy the updated msghdr fields back to the process.
     void write_back_msghdr(Request& req);
 
-    // Cancels everything in flight and waits until the executors gave every request back.
+    // Cancels everything in flight and waits until the executors gave every request back,
+    // then closes the ring's ledger (every accepted sequence number completed exactly once?).
     // Called when the ring's fd goes away or its process exits.
     void shutdown();
 
@@ -141,6 +143,9 @@ class SyscallCompletionRing {
     void release_drain_locked(IssueList& to_issue);
     void check_count_timeouts_locked(IssueList& to_issue);
 
+    // Teardown, once nothing is in flight: counts lost and duplicated sequence numbers.
+    void close_ledger();
+
     // Pool: a submission takes the requests it may need with one lock, and gives back the
     // ones it did not use.
     Request* alloc_requests(uint32_t n);
@@ -183,6 +188,8 @@ class SyscallCompletionRing {
     uint64_t completions_for_timeouts_ = 0;
     Request* active_ = nullptr;  // live requests (for cancel and shutdown)
     bool closing_ = false;
+    // Exactly one completion per accepted sequence number (with stats on); closed at teardown.
+    CompletionLedger ledger_;
     std::vector<TraceEvent> trace_;  // with --trace: every completed operation
     std::vector<std::unique_ptr<Request[]>> slabs_;
     Request* free_ = nullptr;

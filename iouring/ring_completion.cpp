@@ -46,6 +46,8 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     if (!skip) post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
     // The counters' writers are serialized by mutex_ (ring_stats.h).
     if (stats_.enabled) {
+        if (!ledger_.record(req->seq)) RingStats::add(stats_.duplicated);
+        if (closing_) RingStats::add(stats_.completed_at_teardown);
         if (skip) RingStats::add(stats_.cqes_skipped);
         RingStats::add(stats_.completed);
         if (res == -ECANCELED)
