@@ -409,10 +409,12 @@ void SyscallCompletionRing::issue_ring_op(Request* req) {
             req->timeout_target = completions_for_timeouts_ + req->timeout_count;
             count_timeouts_.push_back(req);
         }
+        // Armed under the lock: once the lock is released its count, a cancel or shutdown may
+        // claim and free it, and a timer armed after that would fire on a freed request.
+        manager_.timers().arm(
+            req, std::chrono::steady_clock::now() + std::chrono::nanoseconds(req->timeout_ns),
+            &SyscallCompletionRing::on_timeout_fired);
     }
-    manager_.timers().arm(
-        req, std::chrono::steady_clock::now() + std::chrono::nanoseconds(req->timeout_ns),
-        &SyscallCompletionRing::on_timeout_fired);
 }
 
 int SyscallCompletionRing::async_cancel(Request* req) {

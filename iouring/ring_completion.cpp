@@ -109,11 +109,11 @@ void SyscallCompletionRing::check_count_timeouts_locked(IssueList& to_issue) {
 }
 
 void SyscallCompletionRing::on_timeout_fired(Request* req) {
+    // The timer claimed it (timer_service.cpp): no count, cancel or shutdown completes it now.
     SyscallCompletionRing* ring = req->ring;
     IssueList to_issue;
     {
         std::lock_guard lock(ring->mutex_);
-        if (!req->try_claim()) return;  // completed by its count or cancelled meanwhile
         auto& ct = ring->count_timeouts_;
         ct.erase(std::remove(ct.begin(), ct.end(), req), ct.end());
         ring->complete_locked(req, -ETIME, 0, to_issue);
@@ -127,8 +127,8 @@ void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
     uint64_t target_seq = 0;
     IssueList to_issue;
     {
+        // The timer claimed it: if its target completed meanwhile, lt_target is null.
         std::lock_guard lock(ring->mutex_);
-        if (!lt->try_claim()) return;  // the target completed first
         target = lt->lt_target;
         if (target != nullptr) {
             target->link_timeout = nullptr;

@@ -1,5 +1,7 @@
 #include "iouring/timer_service.h"
 
+#include "iouring/request.h"
+
 namespace toyos::iouring {
 
 TimerService::TimerService() : thread_([this] { loop(); }) {}
@@ -55,6 +57,11 @@ void TimerService::loop() {
         auto [req, cb] = first->second;
         timers_.erase(first);
         index_.erase(req);
+        // A timer fires only if it wins its request's claim, taken under this lock: whoever
+        // claimed first (a count, a cancel, the target of a LINK_TIMEOUT, shutdown) is about to
+        // disarm it and waits for this lock, so the request is alive here. Once claimed, no one
+        // else completes or frees it: the callback, outside the lock, still owns it.
+        if (!req->try_claim()) continue;
         lock.unlock();
         cb(req);
         lock.lock();

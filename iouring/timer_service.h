@@ -1,5 +1,6 @@
 // TimerService: one kernel thread that fires TIMEOUT and LINK_TIMEOUT requests at their
-// deadlines (CLOCK_MONOTONIC). Arming and disarming take its lock; firing calls back outside it.
+// deadlines (CLOCK_MONOTONIC). Arming and disarming take its lock; firing claims the request
+// (Request::try_claim) under it and calls back outside it, with the claim held.
 #pragma once
 
 #include <chrono>
@@ -23,6 +24,8 @@ class TimerService {
     TimerService(const TimerService&) = delete;
     TimerService& operator=(const TimerService&) = delete;
 
+    // Arm before anything else can claim `req` (under the ring's lock, or before its target is
+    // issued): a request freed before it is armed would fire after its end.
     void arm(Request* req, Clock::time_point deadline, Callback on_fire);
     // True if the timer was pending and is now gone (the caller completes the request);
     // false if it already fired or is firing.
