@@ -105,7 +105,7 @@ int parse(int argc, char** argv, Options& o) {
             o.seed = v;
         else if (std::strcmp(name, "--kill-rate") == 0 && v <= 100)
             o.kill_rate = static_cast<unsigned>(v);
-        else if (std::strcmp(name, "--sq-entries") == 0 && v >= 1 && v <= 4096 &&
+        else if (std::strcmp(name, "--sq-entries") == 0 && v >= 4 && v <= 4096 &&
                  (v & (v - 1)) == 0)
             o.sq_entries = static_cast<unsigned>(v);
         else if (std::strcmp(name, "--worker-ops") == 0 && v >= 1)
@@ -309,7 +309,10 @@ int run_parent(const Options& o) {
         const uint64_t now = now_ns();
         kill_due(running, t, now);
         const Counters c = read_counters();
-        const bool more = static_cast<uint64_t>(c.submissions - before.submissions) < o.ops;
+        // A worker that failed its own checks (or could not start) ends the run: no more
+        // spawning, the summary reports it.
+        const bool more =
+            static_cast<uint64_t>(c.submissions - before.submissions) < o.ops && t.failed == 0;
         if (!more && running.empty()) break;
         while (more && running.size() < o.procs) {
             const unsigned id = next_id++;
