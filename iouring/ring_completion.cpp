@@ -133,6 +133,10 @@ void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
         if (target != nullptr) {
             target->link_timeout = nullptr;
             target_seq = target->seq;
+            // Marked while it is surely alive: if it has not reached its executor yet (the
+            // timer can fire first), the executor sees the mark when it takes it and completes
+            // it with -ECANCELED; the cancel() below would find no executor to ask.
+            target->cancel_requested.store(true, std::memory_order_release);
         }
         lt->lt_target = nullptr;
         ring->complete_locked(lt, -ETIME, 0, to_issue);

@@ -268,7 +268,9 @@ void reap_children(std::vector<Child>& running, Totals& t) {
             continue;
         }
         ++t.finished;
-        if (WEXITSTATUS(status) != 0 || !collect_report(id, t.user)) {
+        // A worker whose checks failed still reports what it found.
+        const bool reported = collect_report(id, t.user);
+        if (WEXITSTATUS(status) != 0 || !reported) {
             ++t.failed;
             io::printf(2, "stress: worker %u (pid %d) exited %d\n", id, pid, WEXITSTATUS(status));
         }
