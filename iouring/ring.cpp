@@ -425,7 +425,7 @@ int SyscallCompletionRing::async_cancel(Request* req) {
         uint64_t seq;
     };
     std::vector<Match> found;
-    int cancelled_timeouts = 0;
+    std::vector<Request*> claimed_timeouts;
     {
         std::lock_guard lock(mutex_);
         for (Request* r = active_; r != nullptr; r = r->active_next) {
@@ -441,29 +441,24 @@ int SyscallCompletionRing::async_cancel(Request* req) {
                 match = r->user_data == req->cancel_key;
             if (!match) continue;
             if (r->opcode == IORING_OP_TIMEOUT) {
+                // A timer that fired holds its claim until its callback completes it.
                 if (r->try_claim()) {
                     manager_.timers().disarm(r);
                     found.push_back({nullptr, 0});
-                    ++cancelled_timeouts;
+                    claimed_timeouts.push_back(r);
                 }
             } else {
                 found.push_back({r, r->seq});
             }
             if (!all) break;
         }
-        // Claimed timeouts complete now, under the lock.
-        if (cancelled_timeouts > 0) {
-            IssueList none;
-            for (Request* r = active_; r != nullptr;) {
-                Request* next = r->active_next;
-                if (r->opcode == IORING_OP_TIMEOUT && r->claimed.load() && r->issued && r != req) {
-                    count_timeouts_.erase(
-                        std::remove(count_timeouts_.begin(), count_timeouts_.end(), r),
-                        count_timeouts_.end());
-                    complete_locked(r, -ECANCELED, 0, none);
-                }
-                r = next;
-            }
+        // The timeouts this cancel claimed complete now, under the lock (only those: one a
+        // timer claimed is its callback's to complete).
+        IssueList none;
+        for (Request* r : claimed_timeouts) {
+            count_timeouts_.erase(std::remove(count_timeouts_.begin(), count_timeouts_.end(), r),
+                                  count_timeouts_.end());
+            complete_locked(r, -ECANCELED, 0, none);
         }
     }
     if (found.empty()) return -ENOENT;
