@@ -5,12 +5,14 @@
 // without a completion when the ring is torn down is lost.
 //
 // A bit per sequence number, kept only for the window between the oldest number not yet
-// completed and the newest completed; the window slides as completions arrive in any order, so
-// memory is bounded by how far apart the oldest and newest in-flight operations are. Growing
-// the window (rare: only when that span grows) is the only allocation. Not thread-safe: the
-// ring calls it under its lock.
+// completed and the newest completed; the window slides as completions arrive in any order.
+// It grows (rarely: only when that span grows) up to kMaxWindowWords; past that, the numbers
+// still open at its old end move to a sorted list of stragglers (an ACCEPT waiting for days
+// costs one entry, not a bit per operation completed since). Growing and evicting are the only
+// allocations. Not thread-safe: the ring calls it under its lock.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -29,17 +31,25 @@ class CompletionLedger {
 
     uint64_t duplicated() const { return duplicated_; }
     uint64_t lost() const { return lost_; }
-    // Sequence numbers below this all completed exactly once.
+    // Sequence numbers below this all completed exactly once, but for the stragglers.
     uint64_t completed_below() const { return base_; }
+    size_t window_words() const { return words_.size(); }
+    size_t stragglers() const { return stragglers_.size(); }
+
+    static constexpr size_t kMaxWindowWords = 4096;  // 262144 numbers: 32 KiB
 
   private:
     static constexpr uint64_t kBits = 64;
     uint64_t& word(uint64_t index) { return words_[(head_ + index) & (words_.size() - 1)]; }
     void grow(uint64_t words_needed);
+    void slide();
+    void evict_oldest();  // the first word's open numbers become stragglers
+    bool record_straggler(uint64_t seq);
 
-    uint64_t base_ = 1;            // the window starts here (sequence numbers start at 1)
-    std::vector<uint64_t> words_;  // ring buffer of bit words; size a power of two
-    uint64_t head_ = 0;            // the word that holds `base_`
+    uint64_t base_ = 1;                 // the window starts here (sequence numbers start at 1)
+    std::vector<uint64_t> words_;       // ring buffer of bit words; size a power of two
+    uint64_t head_ = 0;                 // the word that holds `base_`
+    std::vector<uint64_t> stragglers_;  // numbers below base_ still open, ascending
     uint64_t duplicated_ = 0;
     uint64_t lost_ = 0;
     bool closed_ = false;

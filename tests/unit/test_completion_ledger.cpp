@@ -37,6 +37,32 @@ TEST(CompletionLedger, OutOfOrderAcrossAWideWindowBalances) {
     EXPECT_EQ(l.duplicated(), 0u);
 }
 
+TEST(CompletionLedger, AnOperationPendingForeverCostsOneEntryNotAGrowingWindow) {
+    // Seq 1 (say an ACCEPT) stays open while two million others complete.
+    CompletionLedger l;
+    for (uint64_t s = 2; s <= 2'000'001; ++s) ASSERT_TRUE(l.record(s));
+    EXPECT_LE(l.window_words(), CompletionLedger::kMaxWindowWords);
+    EXPECT_EQ(l.stragglers(), 1u);
+    EXPECT_FALSE(l.record(1'000'000));  // evicted as done: a second completion is caught
+    EXPECT_TRUE(l.record(1));
+    EXPECT_EQ(l.stragglers(), 0u);
+    EXPECT_FALSE(l.record(1));
+    l.close(2'000'002);
+    EXPECT_EQ(l.lost(), 0u);
+    EXPECT_EQ(l.duplicated(), 2u);
+}
+
+TEST(CompletionLedger, AStragglerNeverCompletedIsLost) {
+    CompletionLedger l;
+    const uint64_t n = 64 * CompletionLedger::kMaxWindowWords + 1000;
+    for (uint64_t s = 1; s <= n; ++s)
+        if (s != 5 && s != 70) l.record(s);
+    EXPECT_EQ(l.stragglers(), 2u);
+    l.close(n + 1);
+    EXPECT_EQ(l.lost(), 2u);
+    EXPECT_EQ(l.duplicated(), 0u);
+}
+
 TEST(CompletionLedger, DetectsADuplicateInsideAndBehindTheWindow) {
     CompletionLedger l;
     EXPECT_TRUE(l.record(3));

@@ -382,10 +382,10 @@ bool Worker::wait_one(long timeout_ns) {
 
 void Worker::complain(const char* what, uint64_t user_data, int res) {
     if (++complaints_ > 5) return;
-    const Kind k =
-        user_data >= 1 && user_data <= ops_.size() ? ops_[user_data - 1].kind : Kind::Nop;
+    const bool known = user_data >= 1 && user_data <= ops_.size();
     io::printf(2, "stress worker %u: %s: user_data=%llu op=%s res=%d\n", o_.id, what,
-               static_cast<unsigned long long>(user_data), kind_name(k), res);
+               static_cast<unsigned long long>(user_data),
+               known ? kind_name(ops_[user_data - 1].kind) : "?", res);
 }
 
 void Worker::on_cqe(const io_uring_cqe& cqe) {
