@@ -152,7 +152,7 @@ Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_s
 
 uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     const uint32_t tail = mem_.sq_tail().load(std::memory_order_acquire);
-    uint32_t head = cached_sq_head_;
+    uint32_t head = cached_sq_head_.load(std::memory_order_relaxed);
     // A hostile tail cannot make us consume more than one ring's worth.
     const uint32_t n = std::min({to_submit, tail - head, mem_.sq_entries()});
     if (n == 0) return 0;
@@ -254,7 +254,7 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
             r = next;
         }
     }
-    cached_sq_head_ = head;
+    cached_sq_head_.store(head, std::memory_order_relaxed);
     mem_.sq_head().store(head, std::memory_order_release);
     after_unlock(to_issue);
     return consumed;
@@ -420,11 +420,7 @@ void SyscallCompletionRing::issue_ring_op(Request* req) {
 int SyscallCompletionRing::async_cancel(Request* req) {
     const uint32_t f = req->op_flags;
     const bool all = f & (IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY);
-    struct Match {
-        Request* r;
-        uint64_t seq;
-    };
-    std::vector<Match> found;
+    std::vector<Request*> found;  // pinned (null: a timeout this cancel completed)
     std::vector<Request*> claimed_timeouts;
     {
         std::lock_guard lock(mutex_);
@@ -444,11 +440,12 @@ int SyscallCompletionRing::async_cancel(Request* req) {
                 // A timer that fired holds its claim until its callback completes it.
                 if (r->try_claim()) {
                     manager_.timers().disarm(r);
-                    found.push_back({nullptr, 0});
+                    found.push_back(nullptr);
                     claimed_timeouts.push_back(r);
                 }
             } else {
-                found.push_back({r, r->seq});
+                pin_locked(r);
+                found.push_back(r);
             }
             if (!all) break;
         }
@@ -463,17 +460,21 @@ int SyscallCompletionRing::async_cancel(Request* req) {
     }
     if (found.empty()) return -ENOENT;
     int result = 0, count = 0;
-    for (const Match& m : found) {
-        if (m.r == nullptr) {
+    for (Request* m : found) {
+        if (m == nullptr) {
             ++count;
             continue;
         }
-        if (m.r->seq != m.seq || m.r->executor == nullptr) continue;  // completed meanwhile
-        const int r = m.r->executor->cancel(m.r);
+        const int r = cancel_pinned(m);
         if (r == 0)
             ++count;
-        else if (!all)
+        else if (!all && r != -ENOENT)
             result = r;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        for (Request* m : found)
+            if (m != nullptr) unpin_locked(m);
     }
     if (all) return count;
     return count > 0 ? 0 : (result != 0 ? result : -ENOENT);
@@ -481,7 +482,8 @@ int SyscallCompletionRing::async_cancel(Request* req) {
 
 uint32_t SyscallCompletionRing::sqpoll_submit() {
     std::lock_guard sl(submit_mutex_);
-    const uint32_t avail = mem_.sq_tail().load(std::memory_order_acquire) - cached_sq_head_;
+    const uint32_t avail = mem_.sq_tail().load(std::memory_order_acquire) -
+                           cached_sq_head_.load(std::memory_order_relaxed);
     if (avail == 0) return 0;
     {
         std::lock_guard lock(mutex_);
@@ -501,7 +503,7 @@ void SyscallCompletionRing::set_sq_need_wakeup(bool on) {
 void SyscallCompletionRing::shutdown() {
     // The SQ poller stops touching this ring before anything else goes.
     if (setup_flags_ & IORING_SETUP_SQPOLL) manager_.sq_poller().remove(this);
-    std::vector<std::pair<Request*, uint64_t>> issued;
+    std::vector<Request*> issued;  // pinned
     {
         std::lock_guard lock(mutex_);
         if (closing_ && inflight_ == 0) return;
@@ -528,26 +530,31 @@ void SyscallCompletionRing::shutdown() {
                         count_timeouts_.end());
                     complete_locked(r, -ECANCELED, 0, none);
                 }
-            } else if (r->issued && r->executor != nullptr) {
-                issued.emplace_back(r, r->seq);
+            } else if (r->issued && r->executor.load(std::memory_order_acquire) != nullptr) {
+                pin_locked(r);
+                issued.push_back(r);
             }
             r = next;
         }
     }
-    for (auto [r, seq] : issued)
-        if (r->seq == seq && r->executor != nullptr) r->executor->cancel(r);
+    for (Request* r : issued) cancel_pinned(r);
     std::unique_lock lock(mutex_);
+    for (Request* r : issued) unpin_locked(r);
     while (inflight_ > 0) {
         cq_cv_.wait_for(lock, std::chrono::milliseconds(50));
         if (inflight_ == 0) break;
         // Anything issued since (a chain's next step) is cancelled at issue; re-ask the rest.
-        std::vector<std::pair<Request*, uint64_t>> again;
-        for (Request* r = active_; r != nullptr; r = r->active_next)
-            if (r->issued && r->executor != nullptr) again.emplace_back(r, r->seq);
+        std::vector<Request*> again;
+        for (Request* r = active_; r != nullptr; r = r->active_next) {
+            if (r->issued && r->executor.load(std::memory_order_acquire) != nullptr) {
+                pin_locked(r);
+                again.push_back(r);
+            }
+        }
         lock.unlock();
-        for (auto [r, seq] : again)
-            if (r->seq == seq && r->executor != nullptr) r->executor->cancel(r);
+        for (Request* r : again) cancel_pinned(r);
         lock.lock();
+        for (Request* r : again) unpin_locked(r);
     }
     lock.unlock();
     close_ledger();
@@ -616,6 +623,24 @@ void SyscallCompletionRing::free_request(Request* r) {
     else
         active_ = r->active_next;
     if (r->active_next != nullptr) r->active_next->active_prev = r->active_prev;
+    if (r->cancel_pins > 0) {
+        r->recycle_when_unpinned = true;  // a canceller still reads it: unpin_locked recycles
+        return;
+    }
+    recycle_locked(r);
+}
+
+void SyscallCompletionRing::unpin_locked(Request* r) {
+    if (--r->cancel_pins == 0 && r->recycle_when_unpinned) recycle_locked(r);
+}
+
+int SyscallCompletionRing::cancel_pinned(Request* r) {
+    Executor* ex = r->executor.load(std::memory_order_acquire);
+    return ex != nullptr ? ex->cancel(r) : -ENOENT;
+}
+
+// Called with mutex_ held: back to the pool.
+void SyscallCompletionRing::recycle_locked(Request* r) {
     r->reset();
     r->free_next = free_;
     free_ = r;

@@ -151,6 +151,13 @@ class SyscallCompletionRing {
     Request* alloc_requests(uint32_t n);
     void return_requests(Request* list);
     void free_request(Request* req);
+    void recycle_locked(Request* req);
+    // For a canceller that calls the executor outside mutex_ (which the executor's completion
+    // takes): pinned, the request is not recycled under it; unpin with mutex_ held.
+    static void pin_locked(Request* req) { ++req->cancel_pins; }
+    void unpin_locked(Request* req);
+    // Asks a pinned request's executor to cancel it; -ENOENT if it has none (yet, or ever).
+    static int cancel_pinned(Request* req);
 
     IoUringManager& manager_;
     kernel::Process& owner_;
@@ -163,7 +170,8 @@ class SyscallCompletionRing {
     RingStats stats_;
 
     std::mutex submit_mutex_;  // one submitter at a time (kernel API and process)
-    uint32_t cached_sq_head_ = 0;
+    // Written by the submitter; atomic because fdinfo reads it under the other lock.
+    std::atomic<uint32_t> cached_sq_head_{0};
     pid_t single_issuer_ = 0;
 
     mutable std::mutex mutex_;  // CQ posting, overflow, chains, drain, live requests

@@ -123,8 +123,7 @@ void SyscallCompletionRing::on_timeout_fired(Request* req) {
 
 void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
     SyscallCompletionRing* ring = lt->ring;
-    Request* target = nullptr;
-    uint64_t target_seq = 0;
+    Request* target = nullptr;  // pinned
     IssueList to_issue;
     {
         // The timer claimed it: if its target completed meanwhile, lt_target is null.
@@ -132,7 +131,7 @@ void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
         target = lt->lt_target;
         if (target != nullptr) {
             target->link_timeout = nullptr;
-            target_seq = target->seq;
+            pin_locked(target);
             // Marked while it is surely alive: if it has not reached its executor yet (the
             // timer can fire first), the executor sees the mark when it takes it and completes
             // it with -ECANCELED; the cancel() below would find no executor to ask.
@@ -144,8 +143,11 @@ void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
     ring->after_unlock(to_issue);
     // The guarded request is cancelled; it completes with -ECANCELED (or its own result if it
     // was already finishing), and its chain follows from that.
-    if (target != nullptr && target->seq == target_seq && target->executor != nullptr)
-        target->executor->cancel(target);
+    if (target != nullptr) {
+        cancel_pinned(target);
+        std::lock_guard lock(ring->mutex_);
+        ring->unpin_locked(target);
+    }
 }
 
 void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uint32_t cflags,

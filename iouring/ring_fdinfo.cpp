@@ -36,7 +36,7 @@ std::string SyscallCompletionRing::fdinfo(int fd) const {
     std::vector<io_uring_cqe> overflow;
     {
         std::lock_guard lock(mutex_);
-        cached_sq_head = cached_sq_head_;
+        cached_sq_head = cached_sq_head_.load(std::memory_order_relaxed);
         seq = next_seq_ - 1;
         inflight = issued_inflight_;
         for (const OverflowCqe& o : overflow_)
