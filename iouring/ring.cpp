@@ -295,6 +295,9 @@ void SyscallCompletionRing::release_drain_locked(IssueList& to_issue) {
 }
 
 void SyscallCompletionRing::after_unlock(IssueList& to_issue) {
+    // Taken first: once the last request is issued it may complete at once and let shutdown
+    // free this ring, so nothing after the loop may touch `this`.
+    Executor& executor = manager_.executor();
     bool any = false;
     for (Request* r = to_issue.head; r != nullptr;) {
         Request* next = r->issue_next;
@@ -302,7 +305,7 @@ void SyscallCompletionRing::after_unlock(IssueList& to_issue) {
         r = next;
     }
     // Only work that went to the executor needs it woken (a NOP never touches the host).
-    if (any) manager_.executor().flush();
+    if (any) executor.flush();
 }
 
 bool SyscallCompletionRing::issue(Request* req) {
