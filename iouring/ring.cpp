@@ -295,8 +295,11 @@ void SyscallCompletionRing::release_drain_locked(IssueList& to_issue) {
 }
 
 void SyscallCompletionRing::after_unlock(IssueList& to_issue) {
-    // Taken first: once the last request is issued it may complete at once and let shutdown
-    // free this ring, so nothing after the loop may touch `this`.
+    // With nothing to issue, `this` may already be gone: the completion just made may have been
+    // the last, and shutdown frees the ring once none is in flight. The requests to issue keep
+    // it alive until the last one is issued; that one may complete at once, so the executor is
+    // taken first and nothing after the loop touches `this`.
+    if (to_issue.empty()) return;
     Executor& executor = manager_.executor();
     bool any = false;
     for (Request* r = to_issue.head; r != nullptr;) {
