@@ -34,19 +34,9 @@ long long num(const std::map<std::string, std::string>& kv, const std::string& k
     return it == kv.end() ? -1 : std::stoll(it->second);
 }
 
-#ifdef __SANITIZE_THREAD__
-constexpr bool kThreadSanitizer = true;
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
-
 class Stress : public Sandbox, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(Stress, EverySubmissionCompletesExactlyOnce) {
-    // Under TSan, stress reports data races that predate it and are not fixed yet (cancel
-    // paths reading a request another thread recycles, fdinfo's cached SQ head, the
-    // Boost.Lockfree queues): listed in docs/reliability.md. Skipped, visibly, until they are.
-    if (kThreadSanitizer) GTEST_SKIP() << "known TSan reports: docs/reliability.md, stress";
     const std::string executor = GetParam();
     Result r = run("--executor " + executor + " stress --procs " + std::to_string(kProcs) +
                    " --ops " + std::to_string(kOps) + " --seed 7");
