@@ -135,7 +135,7 @@ bool HostRingExecutor::supports(const Request& req) const {
 }
 
 void HostRingExecutor::issue(Request* req) {
-    req->executor = this;
+    req->executor.store(this, std::memory_order_release);
     req->exec_state.store(ExecState::Queued, std::memory_order_release);
     req->exec_next = nullptr;
     HostReactor* r = &reactor_for(*req);

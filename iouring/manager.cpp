@@ -115,6 +115,10 @@ void IoUringManager::remove_ring(SyscallCompletionRing* ring) {
     retired_.cancelled += s.cancelled.load();
     retired_.enters += s.enters.load();
     retired_.cqes_posted += s.cqes_posted.load();
+    retired_.lost += s.lost.load();
+    retired_.duplicated += s.duplicated.load();
+    retired_.completed_at_teardown += s.completed_at_teardown.load();
+    retired_.rings_checked += s.ledger_closed.load();
     for (size_t i = 0; i < 256; ++i) retired_.op_count[i] += s.op_count[i].load();
 }
 
@@ -140,6 +144,10 @@ IoUringStats IoUringManager::stats() const {
         st.cancelled += s.cancelled.load();
         st.enters += s.enters.load();
         st.cqes_posted += s.cqes_posted.load();
+        st.lost += s.lost.load();
+        st.duplicated += s.duplicated.load();
+        st.completed_at_teardown += s.completed_at_teardown.load();
+        st.rings_checked += s.ledger_closed.load();
         for (size_t i = 0; i < 256; ++i) st.op_count[i] += s.op_count[i].load();
     }
     st.pending = st.total_submissions - st.total_completions;

@@ -66,6 +66,12 @@ struct IoUringStats {
     uint64_t cancelled = 0;
     uint64_t enters = 0;
     uint64_t cqes_posted = 0;
+    // Conservation (completion_ledger.h), all rings ever: lost and duplicated sequence numbers,
+    // completions made while a ring was torn down, rings whose ledger was closed.
+    uint64_t lost = 0;
+    uint64_t duplicated = 0;
+    uint64_t completed_at_teardown = 0;
+    uint64_t rings_checked = 0;
     std::array<uint64_t, 256> op_count{};
 };
 

@@ -26,6 +26,10 @@ std::string IoUringManager::proc_global_text() const {
         << "Pending:\t" << st.pending << "\n"
         << "Overflowed:\t" << st.overflowed << "\n"
         << "Cancelled:\t" << st.cancelled << "\n"
+        << "Lost:\t" << st.lost << "\n"
+        << "Duplicated:\t" << st.duplicated << "\n"
+        << "CompletedAtTeardown:\t" << st.completed_at_teardown << "\n"
+        << "RingsChecked:\t" << st.rings_checked << "\n"
         << "CqesPosted:\t" << st.cqes_posted << "\n"
         << "ToyEnters:\t" << st.enters << "\n"
         << "HostEnters:\t" << hs.host_enters << "\n"
@@ -99,7 +103,10 @@ std::string IoUringManager::stats_json() const {
         << ",\"total_submissions\":" << st.total_submissions
         << ",\"total_completions\":" << st.total_completions << ",\"pending\":" << st.pending
         << ",\"overflowed\":" << st.overflowed << ",\"cancelled\":" << st.cancelled
-        << ",\"cqes_posted\":" << st.cqes_posted << ",\"toy_enters\":" << st.enters
+        << ",\"cqes_posted\":" << st.cqes_posted << ",\"lost\":" << st.lost
+        << ",\"duplicated\":" << st.duplicated
+        << ",\"completed_at_teardown\":" << st.completed_at_teardown
+        << ",\"rings_checked\":" << st.rings_checked << ",\"toy_enters\":" << st.enters
         << ",\"host_enters\":" << hs.host_enters << ",\"host_sqes\":" << hs.host_sqes
         << ",\"host_cqes\":" << hs.host_cqes << ",\"host_rings\":" << hs.rings << ",\"executor\":\""
         << executor_->name() << "\"";

@@ -6,7 +6,7 @@ namespace toyos::iouring {
 
 void Request::run() {
     // Only the thread executor posts requests to the AsyncSyscallExecutor.
-    static_cast<ThreadExecutor*>(executor)->execute(this);
+    static_cast<ThreadExecutor*>(executor.load(std::memory_order_acquire))->execute(this);
 }
 
 bool is_read_write(uint8_t opcode) {
@@ -35,7 +35,7 @@ size_t Request::expected_bytes() const {
 
 void Request::reset() {
     ring = nullptr;
-    executor = nullptr;
+    executor.store(nullptr, std::memory_order_relaxed);
     seq = user_data = 0;
     opcode = sqe_flags = 0;
     sqe_fd = -1;
@@ -67,6 +67,8 @@ void Request::reset() {
     skip_cqe = false;
     link_next = link_timeout = lt_target = nullptr;
     issued = in_chain_wait = drain_deferred = false;
+    cancel_pins = 0;
+    recycle_when_unpinned = false;
     active_prev = active_next = issue_next = exec_next = nullptr;
     submit_ns = 0;
     exec_state.store(ExecState::Queued, std::memory_order_relaxed);

@@ -30,7 +30,8 @@ struct Request final : kernel::AsyncWork {
 
     // Identity
     SyscallCompletionRing* ring = nullptr;
-    Executor* executor = nullptr;
+    // Set when handed to an executor; read by cancellers on other threads.
+    std::atomic<Executor*> executor{nullptr};
     uint64_t seq = 0;
     uint64_t user_data = 0;
     uint8_t opcode = 0;
@@ -83,6 +84,10 @@ struct Request final : kernel::AsyncWork {
     bool issued = false;
     bool in_chain_wait = false;
     bool drain_deferred = false;
+    // Cancellers that call its executor outside the ring's lock pin it first: a pinned request
+    // that completes is recycled (reset, reused) only when the last pin goes.
+    uint16_t cancel_pins = 0;
+    bool recycle_when_unpinned = false;
     Request* active_prev = nullptr;  // the ring's list of live requests
     Request* active_next = nullptr;
     Request* free_next = nullptr;   // pool free list

@@ -157,7 +157,7 @@ Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_s
 
 uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     const uint32_t tail = mem_.sq_tail().load(std::memory_order_acquire);
-    uint32_t head = cached_sq_head_;
+    uint32_t head = cached_sq_head_.load(std::memory_order_relaxed);
     // A hostile tail cannot make us consume more than one ring's worth.
     uint32_t n = std::min({to_submit, tail - head, mem_.sq_entries()});
     if (n == 0) return 0;
@@ -168,6 +168,7 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     // Per SQE: no lock, no allocation. The requests come in one lock, the sequence numbers
     // are the submitter's own, and the chains are queued (NOPs completed) in one more lock.
     Request* pool = alloc_requests(n);
+    if (pool == nullptr) return 0;  // the ring is closing
     uint64_t seq = next_seq_.load(std::memory_order_relaxed);
     IssueList ready;  // chain heads, in submission order
     Request* chain_head = nullptr;
@@ -282,7 +283,7 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
             r = next;
         }
     }
-    cached_sq_head_ = head;
+    cached_sq_head_.store(head, std::memory_order_relaxed);
     mem_.sq_head().store(head, std::memory_order_release);
     after_unlock(released);
     after_unlock(to_issue);
@@ -327,6 +328,12 @@ void SyscallCompletionRing::release_drain_locked(IssueList& to_issue) {
 }
 
 void SyscallCompletionRing::after_unlock(IssueList& to_issue) {
+    // With nothing to issue, `this` may already be gone: the completion just made may have been
+    // the last, and shutdown frees the ring once none is in flight. The requests to issue keep
+    // it alive until the last one is issued; that one may complete at once, so the executor is
+    // taken first and nothing after the loop touches `this`.
+    if (to_issue.empty()) return;
+    Executor& executor = manager_.executor();
     bool any = false;
     for (Request* r = to_issue.head; r != nullptr;) {
         Request* next = r->issue_next;
@@ -334,7 +341,7 @@ void SyscallCompletionRing::after_unlock(IssueList& to_issue) {
         r = next;
     }
     // Only work that went to the executor needs it woken (a NOP never touches the host).
-    if (any) manager_.executor().flush();
+    if (any) executor.flush();
 }
 
 bool SyscallCompletionRing::issue(Request* req) {
@@ -448,21 +455,19 @@ void SyscallCompletionRing::issue_ring_op(Request* req) {
             req->timeout_target = completions_for_timeouts_ + req->timeout_count;
             count_timeouts_.push_back(req);
         }
+        // Armed under the lock: once the lock is released its count, a cancel or shutdown may
+        // claim and free it, and a timer armed after that would fire on a freed request.
+        manager_.timers().arm(
+            req, std::chrono::steady_clock::now() + std::chrono::nanoseconds(req->timeout_ns),
+            &SyscallCompletionRing::on_timeout_fired);
     }
-    manager_.timers().arm(
-        req, std::chrono::steady_clock::now() + std::chrono::nanoseconds(req->timeout_ns),
-        &SyscallCompletionRing::on_timeout_fired);
 }
 
 int SyscallCompletionRing::async_cancel(Request* req) {
     const uint32_t f = req->op_flags;
     const bool all = f & (IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY);
-    struct Match {
-        Request* r;
-        uint64_t seq;
-    };
-    std::vector<Match> found;
-    int cancelled_timeouts = 0;
+    std::vector<Request*> found;  // pinned (null: a timeout this cancel completed)
+    std::vector<Request*> claimed_timeouts;
     IssueList released;  // what the cancelled timeouts' completions let go (drain, links)
     {
         std::lock_guard lock(mutex_);
@@ -479,60 +484,58 @@ int SyscallCompletionRing::async_cancel(Request* req) {
                 match = r->user_data == req->cancel_key;
             if (!match) continue;
             if (r->opcode == IORING_OP_TIMEOUT) {
+                // A timer that fired holds its claim until its callback completes it.
                 if (r->try_claim()) {
                     manager_.timers().disarm(r);
-                    found.push_back({nullptr, 0});
-                    ++cancelled_timeouts;
+                    found.push_back(nullptr);
+                    claimed_timeouts.push_back(r);
                 }
             } else {
-                found.push_back({r, r->seq});
+                pin_locked(r);
+                found.push_back(r);
             }
             if (!all) break;
         }
-        // Claimed timeouts complete now, under the lock.
-        if (cancelled_timeouts > 0) {
-            for (Request* r = active_; r != nullptr;) {
-                Request* next = r->active_next;
-                if (r->opcode == IORING_OP_TIMEOUT && r->claimed.load() && r->issued && r != req) {
-                    count_timeouts_.erase(
-                        std::remove(count_timeouts_.begin(), count_timeouts_.end(), r),
-                        count_timeouts_.end());
-                    complete_locked(r, -ECANCELED, 0, released);
-                }
-                r = next;
-            }
+        // The timeouts this cancel claimed complete now, under the lock (only those: one a
+        // timer claimed is its callback's to complete).
+        for (Request* r : claimed_timeouts) {
+            count_timeouts_.erase(std::remove(count_timeouts_.begin(), count_timeouts_.end(), r),
+                                  count_timeouts_.end());
+            complete_locked(r, -ECANCELED, 0, released);
         }
     }
     after_unlock(released);
     if (found.empty()) return -ENOENT;
     int result = 0, count = 0;
-    for (const Match& m : found) {
-        if (m.r == nullptr) {
+    for (Request* m : found) {
+        if (m == nullptr) {
             ++count;
             continue;
         }
-        if (m.r->seq != m.seq) continue;  // completed meanwhile
         if (faults_ != nullptr) {
             // Held back by an injected delay: cancelled if its timer has not fired yet (once
             // disarmed, no executor ever sees it).
             bool disarmed;
             {
                 std::lock_guard lock(mutex_);
-                disarmed = m.r->seq == m.seq && m.r->fault.kind == FaultAction::Kind::Delay &&
-                           manager_.timers().disarm(m.r);
+                disarmed = m->fault.kind == FaultAction::Kind::Delay && manager_.timers().disarm(m);
             }
             if (disarmed) {
-                complete(m.r, -ECANCELED);
+                complete(m, -ECANCELED);
                 ++count;
                 continue;
             }
         }
-        if (m.r->executor == nullptr) continue;  // completed meanwhile
-        const int r = m.r->executor->cancel(m.r);
+        const int r = cancel_pinned(m);
         if (r == 0)
             ++count;
-        else if (!all)
+        else if (!all && r != -ENOENT)
             result = r;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        for (Request* m : found)
+            if (m != nullptr) unpin_locked(m);
     }
     if (all) return count;
     return count > 0 ? 0 : (result != 0 ? result : -ENOENT);
@@ -540,7 +543,8 @@ int SyscallCompletionRing::async_cancel(Request* req) {
 
 uint32_t SyscallCompletionRing::sqpoll_submit() {
     std::lock_guard sl(submit_mutex_);
-    const uint32_t avail = mem_.sq_tail().load(std::memory_order_acquire) - cached_sq_head_;
+    const uint32_t avail = mem_.sq_tail().load(std::memory_order_acquire) -
+                           cached_sq_head_.load(std::memory_order_relaxed);
     if (avail == 0) return 0;
     {
         std::lock_guard lock(mutex_);
@@ -560,7 +564,7 @@ void SyscallCompletionRing::set_sq_need_wakeup(bool on) {
 void SyscallCompletionRing::shutdown() {
     // The SQ poller stops touching this ring before anything else goes.
     if (setup_flags_ & IORING_SETUP_SQPOLL) manager_.sq_poller().remove(this);
-    std::vector<std::pair<Request*, uint64_t>> issued;
+    std::vector<Request*> issued;   // pinned
     std::vector<Request*> delayed;  // held back by an injected delay, timer disarmed
     {
         std::lock_guard lock(mutex_);
@@ -588,8 +592,9 @@ void SyscallCompletionRing::shutdown() {
                         count_timeouts_.end());
                     complete_locked(r, -ECANCELED, 0, none);
                 }
-            } else if (r->issued && r->executor != nullptr) {
-                issued.emplace_back(r, r->seq);
+            } else if (r->issued && r->executor.load(std::memory_order_acquire) != nullptr) {
+                pin_locked(r);
+                issued.push_back(r);
             } else if (r->issued && r->fault.kind == FaultAction::Kind::Delay &&
                        manager_.timers().disarm(r)) {
                 delayed.push_back(r);
@@ -598,33 +603,50 @@ void SyscallCompletionRing::shutdown() {
         }
     }
     for (Request* r : delayed) complete(r, -ECANCELED);
-    for (auto [r, seq] : issued)
-        if (r->seq == seq && r->executor != nullptr) r->executor->cancel(r);
+    for (Request* r : issued) cancel_pinned(r);
     std::unique_lock lock(mutex_);
+    for (Request* r : issued) unpin_locked(r);
     while (inflight_ > 0) {
         cq_cv_.wait_for(lock, std::chrono::milliseconds(50));
         if (inflight_ == 0) break;
         // Anything issued since (a chain's next step) is cancelled at issue; re-ask the rest.
-        std::vector<std::pair<Request*, uint64_t>> again;
-        for (Request* r = active_; r != nullptr; r = r->active_next)
-            if (r->issued && r->executor != nullptr) again.emplace_back(r, r->seq);
+        std::vector<Request*> again;
+        for (Request* r = active_; r != nullptr; r = r->active_next) {
+            if (r->issued && r->executor.load(std::memory_order_acquire) != nullptr) {
+                pin_locked(r);
+                again.push_back(r);
+            }
+        }
         lock.unlock();
-        for (auto [r, seq] : again)
-            if (r->seq == seq && r->executor != nullptr) r->executor->cancel(r);
+        for (Request* r : again) cancel_pinned(r);
         lock.lock();
+        for (Request* r : again) unpin_locked(r);
     }
     lock.unlock();
-    // A timer callback that began before the last completion may still hold one of this
-    // ring's requests: wait for it before the ring (and its request slabs) can go.
-    manager_.timers().quiesce();
+    close_ledger();
     regs_.clear();
     if (holds_ring_slot_.exchange(false)) usage_->rings.fetch_sub(1, std::memory_order_relaxed);
     manager_.executor().ring_closed(*this);
     manager_.remove_ring(this);
 }
 
+void SyscallCompletionRing::close_ledger() {
+    // The submit lock: a submitter that took its requests before closing_ was set has stored
+    // its last sequence number, so next_seq_ is final.
+    std::lock_guard sl(submit_mutex_);
+    std::lock_guard lock(mutex_);
+    if (!stats_.enabled || stats_.ledger_closed.load(std::memory_order_relaxed) != 0) return;
+    const uint64_t duplicated_before = ledger_.duplicated();
+    ledger_.close(next_seq_.load(std::memory_order_relaxed));
+    RingStats::add(stats_.lost, ledger_.lost());
+    RingStats::add(stats_.duplicated, ledger_.duplicated() - duplicated_before);
+    RingStats::add(stats_.ledger_closed);
+}
+
 Request* SyscallCompletionRing::alloc_requests(uint32_t n) {
     std::lock_guard lock(mutex_);
+    // Once closing, nothing new is accepted: shutdown's wait for inflight_ == 0 is final.
+    if (closing_) return nullptr;
     Request* list = nullptr;
     for (uint32_t i = 0; i < n; ++i) {
         if (free_ == nullptr) {
@@ -668,6 +690,24 @@ void SyscallCompletionRing::free_request(Request* r) {
     else
         active_ = r->active_next;
     if (r->active_next != nullptr) r->active_next->active_prev = r->active_prev;
+    if (r->cancel_pins > 0) {
+        r->recycle_when_unpinned = true;  // a canceller still reads it: unpin_locked recycles
+        return;
+    }
+    recycle_locked(r);
+}
+
+void SyscallCompletionRing::unpin_locked(Request* r) {
+    if (--r->cancel_pins == 0 && r->recycle_when_unpinned) recycle_locked(r);
+}
+
+int SyscallCompletionRing::cancel_pinned(Request* r) {
+    Executor* ex = r->executor.load(std::memory_order_acquire);
+    return ex != nullptr ? ex->cancel(r) : -ENOENT;
+}
+
+// Called with mutex_ held: back to the pool.
+void SyscallCompletionRing::recycle_locked(Request* r) {
     r->reset();
     r->free_next = free_;
     free_ = r;

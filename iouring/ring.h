@@ -16,6 +16,7 @@
 #include <mutex>
 #include <vector>
 
+#include "iouring/completion_ledger.h"
 #include "iouring/registration.h"
 #include "iouring/request.h"
 #include "iouring/ring_memory.h"
@@ -85,7 +86,8 @@ class SyscallCompletionRing {
     // RECVMSG: copy the updated msghdr fields back to the process.
     void write_back_msghdr(Request& req);
 
-    // Cancels everything in flight and waits until the executors gave every request back.
+    // Cancels everything in flight and waits until the executors gave every request back,
+    // then closes the ring's ledger (every accepted sequence number completed exactly once?).
     // Called when the ring's fd goes away or its process exits.
     void shutdown();
 
@@ -111,10 +113,10 @@ class SyscallCompletionRing {
     uint32_t drain_cqes(Fn fn, uint32_t max);
 
     // Timer callbacks.
-    // Timer callbacks (`seq`: the request's number when armed; another means it is gone).
-    static void on_timeout_fired(SyscallCompletionRing* ring, Request* req, uint64_t seq);
-    static void on_link_timeout_fired(SyscallCompletionRing* ring, Request* req, uint64_t seq);
-    static void on_fault_delay_fired(SyscallCompletionRing* ring, Request* req, uint64_t seq);
+    // Timer callbacks: the timer claimed the request (timer_service.cpp), so it is theirs.
+    static void on_timeout_fired(Request* req);
+    static void on_link_timeout_fired(Request* req);
+    static void on_fault_delay_fired(Request* req);
 
     // io_uring_register of buffers (or files) under fault injection: the errno to fail it
     // with, or 0 (counts this ring's registrations of that kind, for every=N).
@@ -156,11 +158,21 @@ class SyscallCompletionRing {
     void release_drain_locked(IssueList& to_issue);
     void check_count_timeouts_locked(IssueList& to_issue);
 
+    // Teardown, once nothing is in flight: counts lost and duplicated sequence numbers.
+    void close_ledger();
+
     // Pool: a submission takes the requests it may need with one lock, and gives back the
     // ones it did not use.
     Request* alloc_requests(uint32_t n);
     void return_requests(Request* list);
     void free_request(Request* req);
+    void recycle_locked(Request* req);
+    // For a canceller that calls the executor outside mutex_ (which the executor's completion
+    // takes): pinned, the request is not recycled under it; unpin with mutex_ held.
+    static void pin_locked(Request* req) { ++req->cancel_pins; }
+    void unpin_locked(Request* req);
+    // Asks a pinned request's executor to cancel it; -ENOENT if it has none (yet, or ever).
+    static int cancel_pinned(Request* req);
 
     IoUringManager& manager_;
     kernel::Process& owner_;
@@ -183,7 +195,8 @@ class SyscallCompletionRing {
     std::atomic<bool> holds_ring_slot_{false};
 
     std::mutex submit_mutex_;  // one submitter at a time (kernel API and process)
-    uint32_t cached_sq_head_ = 0;
+    // Written by the submitter; atomic because fdinfo reads it under the other lock.
+    std::atomic<uint32_t> cached_sq_head_{0};
     pid_t single_issuer_ = 0;
     // Once an SQE asked for IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_DRAIN is refused (-EOPNOTSUPP), as
     // in Linux: a drain counts completions, and skipped ones cannot be told from missing ones.
@@ -212,6 +225,8 @@ class SyscallCompletionRing {
     uint64_t completions_for_timeouts_ = 0;
     Request* active_ = nullptr;  // live requests (for cancel and shutdown)
     bool closing_ = false;
+    // Exactly one completion per accepted sequence number (with stats on); closed at teardown.
+    CompletionLedger ledger_;
     std::vector<TraceEvent> trace_;  // with --trace: every completed operation
     std::vector<std::unique_ptr<Request[]>> slabs_;
     Request* free_ = nullptr;

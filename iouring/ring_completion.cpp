@@ -54,6 +54,8 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     if (!skip) post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
     // The counters' writers are serialized by mutex_ (ring_stats.h).
     if (stats_.enabled) {
+        if (!ledger_.record(req->seq)) RingStats::add(stats_.duplicated);
+        if (closing_) RingStats::add(stats_.completed_at_teardown);
         if (skip) RingStats::add(stats_.cqes_skipped);
         RingStats::add(stats_.completed);
         if (res == -ECANCELED)
@@ -119,13 +121,12 @@ void SyscallCompletionRing::check_count_timeouts_locked(IssueList& to_issue) {
     }
 }
 
-void SyscallCompletionRing::on_timeout_fired(SyscallCompletionRing* ring, Request* req,
-                                             uint64_t seq) {
+void SyscallCompletionRing::on_timeout_fired(Request* req) {
+    // The timer claimed it (timer_service.cpp): no count, cancel or shutdown completes it now.
+    SyscallCompletionRing* ring = req->ring;
     IssueList to_issue;
     {
         std::lock_guard lock(ring->mutex_);
-        // Completed by its count or cancelled meanwhile (its slot maybe reused since).
-        if (req->seq != seq || !req->try_claim()) return;
         auto& ct = ring->count_timeouts_;
         ct.erase(std::remove(ct.begin(), ct.end(), req), ct.end());
         ring->complete_locked(req, -ETIME, 0, to_issue);
@@ -133,32 +134,33 @@ void SyscallCompletionRing::on_timeout_fired(SyscallCompletionRing* ring, Reques
     ring->after_unlock(to_issue);
 }
 
-void SyscallCompletionRing::on_link_timeout_fired(SyscallCompletionRing* ring, Request* lt,
-                                                  uint64_t seq) {
-    Request* target = nullptr;
-    uint64_t target_seq = 0;
+void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
+    SyscallCompletionRing* ring = lt->ring;
+    Request* target = nullptr;  // pinned
+    IssueList to_issue;
     {
+        // The timer claimed it: if its target completed meanwhile, lt_target is null.
         std::lock_guard lock(ring->mutex_);
-        if (lt->seq != seq || !lt->try_claim()) return;  // the target completed first
         target = lt->lt_target;
         if (target != nullptr) {
             target->link_timeout = nullptr;
-            target_seq = target->seq;
+            pin_locked(target);
+            // Marked while it is surely alive: if it has not reached its executor yet (the
+            // timer can fire first), the executor sees the mark when it takes it and completes
+            // it with -ECANCELED; the cancel() below would find no executor to ask.
+            target->cancel_requested.store(true, std::memory_order_release);
         }
         lt->lt_target = nullptr;
-    }
-    // The guarded request is cancelled; it completes with -ECANCELED (or its own result if it
-    // was already finishing), and its chain follows from that. This happens before the link
-    // timeout's own completion, as on Linux: until `lt` completes, the ring cannot finish
-    // shutting down, so `target` (a slot of the ring's request slabs) is still memory.
-    if (target != nullptr && target->seq == target_seq && target->executor != nullptr)
-        target->executor->cancel(target);
-    IssueList to_issue;
-    {
-        std::lock_guard lock(ring->mutex_);
         ring->complete_locked(lt, -ETIME, 0, to_issue);
     }
     ring->after_unlock(to_issue);
+    // The guarded request is cancelled; it completes with -ECANCELED (or its own result if it
+    // was already finishing), and its chain follows from that.
+    if (target != nullptr) {
+        cancel_pinned(target);
+        std::lock_guard lock(ring->mutex_);
+        ring->unpin_locked(target);
+    }
 }
 
 void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uint32_t cflags,

@@ -67,10 +67,9 @@ bool SyscallCompletionRing::apply_fault(Request* req) {
     return false;
 }
 
-void SyscallCompletionRing::on_fault_delay_fired(SyscallCompletionRing* ring, Request* req,
-                                                 uint64_t seq) {
+void SyscallCompletionRing::on_fault_delay_fired(Request* req) {
     // Only a successful disarm completes a delayed request elsewhere, so it is still ours.
-    (void)seq;
+    SyscallCompletionRing* ring = req->ring;
     if (ring->dispatch(req)) ring->manager_.executor().flush();
 }
 

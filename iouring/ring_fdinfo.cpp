@@ -36,7 +36,7 @@ std::string SyscallCompletionRing::fdinfo(int fd) const {
     std::vector<io_uring_cqe> overflow;
     {
         std::lock_guard lock(mutex_);
-        cached_sq_head = cached_sq_head_;
+        cached_sq_head = cached_sq_head_.load(std::memory_order_relaxed);
         seq = next_seq_ - 1;
         inflight = issued_inflight_;
         for (const OverflowCqe& o : overflow_)
@@ -80,6 +80,9 @@ std::string SyscallCompletionRing::fdinfo(int fd) const {
     line(out, "Failed:\t%" PRIu64 "\n", s.failed.load(std::memory_order_relaxed));
     line(out, "SqDropped:\t%" PRIu64 "\n", s.sq_dropped.load(std::memory_order_relaxed));
     line(out, "Busy:\t%" PRIu64 "\n", s.ebusy.load(std::memory_order_relaxed));
+    line(out, "Duplicated:\t%" PRIu64 "\n", s.duplicated.load(std::memory_order_relaxed));
+    line(out, "CompletedAtTeardown:\t%" PRIu64 "\n",
+         s.completed_at_teardown.load(std::memory_order_relaxed));
     // Batch sizes per enter, as power-of-two buckets.
     out += "BatchHist:\t";
     for (int b = 0; b < RingStats::kBatchBuckets; ++b) {

@@ -41,6 +41,14 @@ struct RingStats {
     std::atomic<uint64_t> failed{0};        // completed with another -errno
     std::atomic<uint64_t> sq_dropped{0};    // invalid SQ array entries skipped
     std::atomic<uint64_t> ebusy{0};         // enters refused by backpressure
+    // Conservation (completion_ledger.h): completions for a sequence number that had already
+    // completed or was never given; accepted numbers that never completed (known at teardown);
+    // completions produced while the ring was being torn down (its process never reaps them);
+    // 1 once the ring's ledger was closed at teardown.
+    std::atomic<uint64_t> duplicated{0};
+    std::atomic<uint64_t> lost{0};
+    std::atomic<uint64_t> completed_at_teardown{0};
+    std::atomic<uint64_t> ledger_closed{0};
     std::array<std::atomic<uint64_t>, 256> op_count{};
     std::array<std::atomic<uint64_t>, kBatchBuckets> batch_hist{};
     // Per opcode, created at its first sample (so a ring pays only for the opcodes it uses).

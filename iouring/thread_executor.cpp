@@ -13,7 +13,7 @@ ThreadExecutor::ThreadExecutor(kernel::AsyncSyscallExecutor& pool)
     : pool_(pool), reactor_([this](Request* r) { requeue(r); }) {}
 
 void ThreadExecutor::issue(Request* req) {
-    req->executor = this;
+    req->executor.store(this, std::memory_order_release);
     req->exec_state.store(ExecState::Queued, std::memory_order_release);
     // A socket operation that would wait parks in the PollReactor, never on a worker: as
     // Linux does, make its first (non-blocking) attempt right here, so that by the time the

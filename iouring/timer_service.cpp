@@ -19,7 +19,7 @@ void TimerService::arm(Request* req, Clock::time_point deadline, Callback on_fir
     bool earliest;
     {
         std::lock_guard lock(mutex_);
-        auto it = timers_.emplace(deadline, Timer{req->ring, req, req->seq, on_fire});
+        auto it = timers_.emplace(deadline, std::make_pair(req, on_fire));
         index_[req] = it;
         earliest = it == timers_.begin();
     }
@@ -40,13 +40,6 @@ size_t TimerService::pending() const {
     return timers_.size();
 }
 
-void TimerService::quiesce() {
-    if (std::this_thread::get_id() == thread_.get_id()) return;
-    std::unique_lock lock(mutex_);
-    const uint64_t begun = fired_;
-    finished_cv_.wait(lock, [&] { return finished_ >= begun; });
-}
-
 void TimerService::loop() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
@@ -61,15 +54,17 @@ void TimerService::loop() {
             cv_.wait_until(lock, deadline);
             continue;
         }
-        const Timer t = first->second;
+        auto [req, cb] = first->second;
         timers_.erase(first);
-        index_.erase(t.req);
-        ++fired_;
+        index_.erase(req);
+        // A timer fires only if it wins its request's claim, taken under this lock: whoever
+        // claimed first (a count, a cancel, the target of a LINK_TIMEOUT, shutdown) is about to
+        // disarm it and waits for this lock, so the request is alive here. Once claimed, no one
+        // else completes or frees it: the callback, outside the lock, still owns it.
+        if (!req->try_claim()) continue;
         lock.unlock();
-        t.on_fire(t.ring, t.req, t.seq);
+        cb(req);
         lock.lock();
-        ++finished_;
-        finished_cv_.notify_all();
     }
 }
 

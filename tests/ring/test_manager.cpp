@@ -135,6 +135,11 @@ TEST(IoUringManager, SubmitReapWaitStatsAndCancelOnKill) {
     st = mgr.stats();
     EXPECT_EQ(st.pending, 0u);
     EXPECT_EQ(st.cancelled, 2u);
+    // Conservation: the ring was torn down with both receives cancelled, none lost or doubled.
+    EXPECT_EQ(st.completed_at_teardown, 2u);
+    EXPECT_EQ(st.rings_checked, 1u);
+    EXPECT_EQ(st.lost, 0u);
+    EXPECT_EQ(st.duplicated, 0u);
     EXPECT_EQ(mgr.submit(pid.value(), nop).error(), ENXIO);  // its ring is gone
 }
 

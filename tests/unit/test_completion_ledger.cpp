@@ -1,0 +1,103 @@
+// CompletionLedger: the conservation check behind /proc/iouring's Lost and Duplicated. These
+// tests feed it broken histories directly, so the check is shown able to fail.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "iouring/completion_ledger.h"
+
+namespace {
+
+using toyos::iouring::CompletionLedger;
+
+TEST(CompletionLedger, InOrderCompletionsBalance) {
+    CompletionLedger l;
+    for (uint64_t s = 1; s <= 1000; ++s) EXPECT_TRUE(l.record(s));
+    l.close(1001);
+    EXPECT_EQ(l.lost(), 0u);
+    EXPECT_EQ(l.duplicated(), 0u);
+}
+
+TEST(CompletionLedger, OutOfOrderAcrossAWideWindowBalances) {
+    // One operation stays in flight while 100k others complete: the window grows past its
+    // first size and still accounts every number once.
+    CompletionLedger l;
+    std::vector<uint64_t> seqs(100'000);
+    std::iota(seqs.begin(), seqs.end(), 2);
+    std::shuffle(seqs.begin(), seqs.end(), std::mt19937_64(7));
+    for (uint64_t s : seqs) ASSERT_TRUE(l.record(s));
+    EXPECT_EQ(l.completed_below(), 1u);
+    EXPECT_TRUE(l.record(1));
+    EXPECT_GE(l.completed_below(), 100'000u - 63);
+    l.close(100'002);
+    EXPECT_EQ(l.lost(), 0u);
+    EXPECT_EQ(l.duplicated(), 0u);
+}
+
+TEST(CompletionLedger, AnOperationPendingForeverCostsOneEntryNotAGrowingWindow) {
+    // Seq 1 (say an ACCEPT) stays open while two million others complete.
+    CompletionLedger l;
+    for (uint64_t s = 2; s <= 2'000'001; ++s) ASSERT_TRUE(l.record(s));
+    EXPECT_LE(l.window_words(), CompletionLedger::kMaxWindowWords);
+    EXPECT_EQ(l.stragglers(), 1u);
+    EXPECT_FALSE(l.record(1'000'000));  // evicted as done: a second completion is caught
+    EXPECT_TRUE(l.record(1));
+    EXPECT_EQ(l.stragglers(), 0u);
+    EXPECT_FALSE(l.record(1));
+    l.close(2'000'002);
+    EXPECT_EQ(l.lost(), 0u);
+    EXPECT_EQ(l.duplicated(), 2u);
+}
+
+TEST(CompletionLedger, AStragglerNeverCompletedIsLost) {
+    CompletionLedger l;
+    const uint64_t n = 64 * CompletionLedger::kMaxWindowWords + 1000;
+    for (uint64_t s = 1; s <= n; ++s)
+        if (s != 5 && s != 70) l.record(s);
+    EXPECT_EQ(l.stragglers(), 2u);
+    l.close(n + 1);
+    EXPECT_EQ(l.lost(), 2u);
+    EXPECT_EQ(l.duplicated(), 0u);
+}
+
+TEST(CompletionLedger, DetectsADuplicateInsideAndBehindTheWindow) {
+    CompletionLedger l;
+    EXPECT_TRUE(l.record(3));
+    EXPECT_FALSE(l.record(3));  // inside the window
+    for (uint64_t s = 4; s <= 200; ++s) EXPECT_TRUE(l.record(s));
+    EXPECT_TRUE(l.record(1));
+    EXPECT_TRUE(l.record(2));
+    EXPECT_FALSE(l.record(5));  // the window has slid past it
+    EXPECT_FALSE(l.record(0));  // never given (a reset request)
+    EXPECT_EQ(l.duplicated(), 3u);
+    l.close(201);
+    EXPECT_EQ(l.lost(), 0u);
+    EXPECT_EQ(l.duplicated(), 3u);
+}
+
+TEST(CompletionLedger, DetectsLostNumbersAtClose) {
+    CompletionLedger l;
+    for (uint64_t s = 1; s <= 100; ++s)
+        if (s != 10 && s != 77) l.record(s);
+    // 101..5000 were accepted too and never completed: beyond the window as well.
+    l.close(5001);
+    EXPECT_EQ(l.lost(), 2u + 4900u);
+    EXPECT_EQ(l.duplicated(), 0u);
+}
+
+TEST(CompletionLedger, ACompletionForANumberNeverGivenIsADuplicate) {
+    CompletionLedger l;
+    l.record(1);
+    l.record(2);
+    l.record(9);  // only 1 and 2 were accepted
+    l.close(3);
+    EXPECT_EQ(l.lost(), 0u);
+    EXPECT_EQ(l.duplicated(), 1u);
+    EXPECT_FALSE(l.record(2));  // after close, anything is a duplicate
+    EXPECT_EQ(l.duplicated(), 2u);
+}
+
+}  // namespace
