@@ -28,7 +28,11 @@ constexpr uint32_t kSendFlags =
     MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_OOB | MSG_WAITALL;
 constexpr uint32_t kRecvFlags = MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_OOB;
 
+// Saturates, as Linux's timespec64_to_ktime does, at about 31 years ("never" in practice), so
+// that a timeout of 2^36 s is not signed overflow here nor when the timer adds it to now().
 int64_t timespec_to_ns(const __kernel_timespec& ts) {
+    constexpr int64_t kNeverSec = 1'000'000'000;
+    if (ts.tv_sec >= kNeverSec) return kNeverSec * 1'000'000'000LL;
     return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
 }
 

@@ -207,3 +207,46 @@ TEST(RingRegression, LinkTimeoutFiringWhileTheRingCloses) {
 }
 
 }  // namespace
+
+namespace {
+
+// A TIMEOUT of 2^36 seconds: converting it to nanoseconds overflowed a signed 64-bit integer
+// (UBSan, found by fuzz_enter). Now it saturates: the timeout simply never fires, and a cancel
+// ends it.
+int prog_huge_timeout(int, char**) {
+    io_uring ring;
+    T_CHECK(io_uring_queue_init(4, &ring, 0) == 0);
+    __kernel_timespec ts{int64_t{1} << 36, 0};
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_timeout(sqe, &ts, 0, 0);
+    sqe->user_data = 1;
+    sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_link_timeout(sqe, &ts, 0);  // no linked request before it: -EINVAL
+    sqe->user_data = 2;
+    io_uring_submit(&ring);
+    uint64_t ud = 0;
+    int res = 0;
+    T_CHECK(next_cqe(&ring, &ud, &res) == 0);
+    T_CHECK(ud == 2 && res == -EINVAL);
+    sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_cancel64(sqe, 1, 0);
+    sqe->user_data = 3;
+    io_uring_submit(&ring);
+    int got = 0;
+    for (int i = 0; i < 2; ++i) {
+        T_CHECK(next_cqe(&ring, &ud, &res) == 0);
+        if (ud == 1) T_CHECK(res == -ECANCELED);
+        if (ud == 3) T_CHECK(res == 0);
+        got |= 1 << ud;
+    }
+    T_CHECK(got == ((1 << 1) | (1 << 3)));
+    io_uring_queue_exit(&ring);
+    return 0;
+}
+
+TEST(RingRegression, HugeTimeoutSaturatesInsteadOfOverflowing) {
+    test::TempRoot root;
+    EXPECT_EQ(exit_code(test::run_program(root.path(), "huge-timeout", prog_huge_timeout)), 0);
+}
+
+}  // namespace
