@@ -250,3 +250,33 @@ TEST(RingRegression, HugeTimeoutSaturatesInsteadOfOverflowing) {
 }
 
 }  // namespace
+
+namespace {
+
+// IORING_REGISTER_FILES_UPDATE with counts from userland: nothing may be allocated from the
+// count before it is checked (2^32-1 once asked for 16 GiB; found by fuzz_register).
+int prog_files_update_counts(int, char**) {
+    io_uring ring;
+    T_CHECK(io_uring_queue_init(4, &ring, 0) == 0);
+    int fds[2] = {1, 2};
+    io_uring_files_update up{};
+    up.offset = 0;
+    up.fds = reinterpret_cast<uint64_t>(fds);
+    // Before any files are registered: -ENXIO; no count at all: -EINVAL (as on Linux).
+    T_CHECK(sys::io_uring_register(ring.ring_fd, IORING_REGISTER_FILES_UPDATE, &up, 1) == -ENXIO);
+    T_CHECK(sys::io_uring_register(ring.ring_fd, IORING_REGISTER_FILES_UPDATE, &up, 0) == -EINVAL);
+    T_CHECK(io_uring_register_files(&ring, fds, 2) == 0);
+    T_CHECK(sys::io_uring_register(ring.ring_fd, IORING_REGISTER_FILES_UPDATE, &up, 0xffffffffu) ==
+            -EINVAL);
+    T_CHECK(sys::io_uring_register(ring.ring_fd, IORING_REGISTER_FILES_UPDATE, &up, 2) == 2);
+    io_uring_queue_exit(&ring);
+    return 0;
+}
+
+TEST(RingRegression, FilesUpdateChecksItsCountBeforeAllocating) {
+    test::TempRoot root;
+    EXPECT_EQ(exit_code(test::run_program(root.path(), "files-update", prog_files_update_counts)),
+              0);
+}
+
+}  // namespace
