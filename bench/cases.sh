@@ -2,7 +2,8 @@
 #   CASE_ID WORKLOAD QD DIRECT VARIANT SYSTEMS
 # WORKLOAD is nop, RW-BS or wal; QD the iodepth (for nop the batch); DIRECT 0 reads through the
 # page cache (warmed before each measurement); VARIANT plain, fixed (registered buffers and
-# file) or sqpoll (toy and host rings in SQPOLL mode, fio's sqthread_poll); SYSTEMS the
+# file), sqpoll (toy and host rings in SQPOLL mode, fio's sqthread_poll) or toysqpoll (the toy
+# ring only: where SQPOLL's cost lies); SYSTEMS the
 # comma-separated systems of bench/systems.sh, run interleaved. fio's io_uring engine has no
 # NOP, so the NOP cases compare with the raw liburing loop only.
 CASES=(
@@ -15,6 +16,7 @@ CASES=(
   "randread-4k-qd64  randread-4k  64  0 plain  toyos-uring,toyos-threads,fio,raw"
   "randread-4k-qd64-fixed  randread-4k 64 0 fixed  toyos-uring,fio,raw"
   "randread-4k-qd64-sqpoll randread-4k 64 0 sqpoll toyos-uring,fio,raw"
+  "randread-4k-qd64-toysqpoll randread-4k 64 0 toysqpoll toyos-uring"
   "direct-randread-4k-qd64 randread-4k 64 1 plain  toyos-uring,toyos-threads,fio,raw"
   "direct-randread-4k-qd64-fixed randread-4k 64 1 fixed toyos-uring,fio,raw"
   "direct-read-128k-qd128 read-128k  128 1 plain  toyos-uring,toyos-threads,fio,raw"

@@ -3,6 +3,7 @@
 # raw liburing loop (bench/raw_uring_bench.c), measured in one run on the same file and machine.
 #
 #   bench/run.sh [--quick] [--repeats N] [--runtime SECS] [--size SIZE] [--out DIR]
+#                [--cases REGEX]
 #
 # Each repeat runs every case once per system, interleaved (toyos, fio, raw, toyos, ...) and in
 # an order rotated per repeat, so that drift on a shared machine hits all systems alike. The
@@ -15,27 +16,30 @@ repeats=3
 runtime=4
 size=1g
 out=$repo/build/bench
-quick=0
+only=.
+command="bench/run.sh $*"
 
 usage() {
-  sed -n '4,5p' "$0" | sed 's/^# *//'
+  sed -n '4,6p' "$0" | sed 's/^# *//'
   echo "  --quick: 1 repeat of 1 s on a 256 MiB file (about 2 minutes); default: 3 repeats of 4 s, 1 GiB"
+  echo "  --cases REGEX: only the cases of bench/cases.sh whose id matches"
 }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --quick) quick=1; repeats=1; runtime=1; size=256m; shift ;;
+    --quick) repeats=1; runtime=1; size=256m; shift ;;
     --repeats) repeats=$2; shift 2 ;;
     --runtime) runtime=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --cases) only=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
 done
 
 # --- what the harness needs (Debian packages; CI does not install these) -----------------------
-need=(fio gnuplot-nox jq python3)
+need=(fio gnuplot-nox jq python3 valgrind)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -75,7 +79,7 @@ results=$out/results.jsonl
   echo "{\"date\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"nproc\":$(nproc),"
   echo "\"kernel\":\"$(uname -r)\",\"fio\":\"$(fio --version)\","
   echo "\"cpu\":\"$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)\","
-  echo "\"command\":\"bench/run.sh $*\",\"repeats\":$repeats,\"runtime\":$runtime,"
+  echo "\"command\":\"$command\",\"repeats\":$repeats,\"runtime\":$runtime,"
   echo "\"size\":\"$size\",\"commit\":\"$(git -C "$repo" rev-parse --short HEAD)\"}"
 } | tr -d '\n' >"$out/machine.json"
 echo >>"$out/machine.json"
@@ -84,6 +88,7 @@ started=$SECONDS
 for ((rep = 1; rep <= repeats; rep++)); do
   for spec in "${CASES[@]}"; do
     read -r case_id workload qd direct variant systems <<<"$spec"
+    [[ $case_id =~ $only ]] || continue
     IFS=, read -r -a order <<<"$systems"
     # Rotate the order per repeat (A B C, B C A, ...).
     n=${#order[@]}
@@ -109,6 +114,23 @@ for ((rep = 1; rep <= repeats; rep++)); do
   done
 done
 
+# Instructions per NOP (callgrind, bench/callgrind.sh): what the counters and the trace cost,
+# free of the machine's noise. File I/O cannot run under valgrind (it lacks openat2).
+: >"$out/callgrind.jsonl"
+for mode in "--stats off" "--stats on" "--trace $RAWDIR/callgrind-trace.json"; do
+  read -r -a mode_opts <<<"$mode"
+  ir=$("$here/callgrind.sh" -n 64000 -o "$RAWDIR/callgrind" "${mode_opts[@]}" -- \
+    --ioengine=nop --batch=32 | sed -n 's/.*instructions\/op=\([0-9]*\).*/\1/p')
+  echo "callgrind: ringbench --ioengine=nop --batch=32 with $mode: $ir instructions/op"
+  jq -cn --arg mode "${mode_opts[0]#--} ${mode_opts[1]:-}" --argjson ir "$ir" \
+    '{mode: ($mode | if startswith("trace") then "trace" else . end), instructions_per_op: $ir}' \
+    >>"$out/callgrind.jsonl"
+done
+rm -f "$RAWDIR/callgrind-trace.json"
+
 python3 "$here/summarize.py" "$out"
-(cd "$out" && gnuplot "$here/plot.gp")
-echo "results: $results; summary: $out/summary.{md,csv,json}; plot: $out/iops_vs_qd.png"
+if grep -qE '^[0-9]+ [0-9]' "$out/iops_vs_qd.dat"; then
+  (cd "$out" && gnuplot "$here/plot.gp")
+  echo "plot: $out/iops_vs_qd.png"
+fi
+echo "results: $results; summary: $out/summary.{md,csv,json}"

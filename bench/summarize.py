@@ -125,7 +125,7 @@ def main():
     sq_rows = []
     for case in order:
         e = summary["cases"].get(case)
-        if e and case.endswith("-sqpoll"):
+        if e and case.endswith("sqpoll"):
             sq_rows.append([case, fmt_iops(e["iops"]["toyos-uring"]),
                             fmt_num(e["toy_enters_per_s"], 1), fmt_num(e["host_enters_per_s"], 1)])
     if sq_rows:
@@ -155,6 +155,19 @@ def main():
         md += ["### Statistics and tracing cost (toyos uring, median IOPS)", "", table(
             ["case", "--stats off", "--stats on", "--trace FILE", "stats cost", "trace cost"],
             st_rows), ""]
+
+    # --- the same, in instructions per NOP (callgrind) ---------------------------------------
+    cg_path = out / "callgrind.jsonl"
+    cg = {}
+    if cg_path.exists():
+        cg = {r["mode"]: r["instructions_per_op"]
+              for r in map(json.loads, cg_path.read_text().splitlines()) if r}
+    if cg.get("stats off"):
+        base = cg["stats off"]
+        summary["callgrind_nop_b32"] = cg
+        md += ["### Instructions per NOP, batch 32 (callgrind, the whole process)", "", table(
+            ["mode", "instructions/op", "over --stats off"],
+            [[m, v, f"{(v / base - 1) * 100:+.1f}%"] for m, v in cg.items()]), ""]
 
     # --- wal ----------------------------------------------------------------------------------
     wal_rows = []
@@ -217,6 +230,9 @@ def main():
                lambda v: v < 0.03, pct),
         target("counters cost < 3% (4k randread QD64)",
                get("stats-randread-4k-qd64", "stats_cost"), lambda v: v < 0.03, pct),
+        target("counters cost < 3% (instructions per NOP, callgrind)",
+               (cg["stats on"] / cg["stats off"] - 1) if cg.get("stats off") and cg.get("stats on")
+               else None, lambda v: v < 0.03, pct),
     ]
     summary["targets"] = targets
     md += ["### Targets", "", table(["target", "measured (median)", ""], t_rows), ""]
