@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # CASES is read by bench/run.sh
 # The cases bench/run.sh measures, one a line:
 #   CASE_ID WORKLOAD QD DIRECT VARIANT SYSTEMS
 # WORKLOAD is nop, RW-BS or wal; QD the iodepth (for nop the batch); DIRECT 0 reads through the

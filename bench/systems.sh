@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The systems bench/run.sh compares, one function each: every measurement prints one JSON line
 # with the same keys (iops, bw_bytes, runtime_s, total_ios, errors, toy_enters, host_enters),
 # so that bench/summarize.py needs to know nothing about fio's or ringbench's formats.
