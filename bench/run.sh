@@ -114,13 +114,14 @@ for ((rep = 1; rep <= repeats; rep++)); do
   done
 done
 
-# Instructions per NOP (callgrind, bench/callgrind.sh): what the counters and the trace cost,
-# free of the machine's noise. File I/O cannot run under valgrind (it lacks openat2).
+# Instructions per NOP on ringbench's thread, where a NOP's whole path runs (callgrind,
+# bench/callgrind.sh): what the counters and the trace cost, free of the machine's noise.
+# File I/O cannot run under valgrind (it lacks openat2).
 : >"$out/callgrind.jsonl"
 for mode in "--stats off" "--stats on" "--trace $RAWDIR/callgrind-trace.json"; do
   read -r -a mode_opts <<<"$mode"
   ir=$("$here/callgrind.sh" -n 64000 -o "$RAWDIR/callgrind" "${mode_opts[@]}" -- \
-    --ioengine=nop --batch=32 | sed -n 's/.*instructions\/op=\([0-9]*\).*/\1/p')
+    --ioengine=nop --batch=32 | sed -n "/ringbench's thread/s/.*instructions\/op=\([0-9]*\).*/\1/p")
   echo "callgrind: ringbench --ioengine=nop --batch=32 with $mode: $ir instructions/op"
   jq -cn --arg mode "${mode_opts[0]#--} ${mode_opts[1]:-}" --argjson ir "$ir" \
     '{mode: ($mode | if startswith("trace") then "trace" else . end), instructions_per_op: $ir}' \

@@ -176,7 +176,7 @@ def main():
     if cg.get("stats off"):
         base = cg["stats off"]
         summary["callgrind_nop_b32"] = cg
-        md += ["### Instructions per NOP, batch 32 (callgrind, the whole process)", "", table(
+        md += ["### Instructions per NOP, batch 32 (callgrind, ringbench's thread)", "", table(
             ["mode", "instructions/op", "over --stats off"],
             [[m, v, f"{(v / base - 1) * 100:+.1f}%"] for m, v in cg.items()]), ""]
 
