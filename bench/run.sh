@@ -87,29 +87,32 @@ echo >>"$out/machine.json"
 started=$SECONDS
 for ((rep = 1; rep <= repeats; rep++)); do
   for spec in "${CASES[@]}"; do
-    read -r case_id workload qd direct variant systems <<<"$spec"
+    read -r case_id workload qd direct variant systems rounds <<<"$spec"
     [[ $case_id =~ $only ]] || continue
     IFS=, read -r -a order <<<"$systems"
-    # Rotate the order per repeat (A B C, B C A, ...).
     n=${#order[@]}
-    for ((k = 0; k < n; k++)); do
-      system=${order[$(((k + rep - 1) % n))]}
-      if [[ $direct == 0 && $workload != nop && $workload != wal ]]; then warm_page_cache; fi
-      # Writes of the previous measurement must not be written back during this one.
-      if [[ $workload == randwrite-* ]]; then sync; fi
-      printf '[%4ds] repeat %d/%d  %-22s %-14s ' $((SECONDS - started)) "$rep" "$repeats" \
-        "$case_id" "$system"
-      line=$(measure "$system" "$workload" "$qd" "$direct" "$variant") || line=""
-      if [[ -z $line ]]; then
-        echo "FAILED"
-        continue
-      fi
-      jq -c --arg case "$case_id" --arg system "$system" --arg variant "$variant" \
-        --arg workload "$workload" --argjson qd "$qd" --argjson direct "$direct" \
-        --argjson repeat "$rep" \
-        '. + {case: $case, system: $system, variant: $variant, workload: $workload, qd: $qd,
-              direct: $direct, repeat: $repeat}' <<<"$line" | tee -a "$results" |
-        jq -r 'if .iops then "\(.iops | floor) IOPS" else "append p99 \(.append_p99_ns) ns" end'
+    for ((round = 1; round <= ${rounds:-1}; round++)); do
+      # Rotate the order per repeat and round (A B C, B C A, ...).
+      for ((k = 0; k < n; k++)); do
+        system=${order[$(((k + rep + round - 2) % n))]}
+        if [[ $direct == 0 && $workload != nop && $workload != wal ]]; then warm_page_cache; fi
+        # Writes of the previous measurement must not be written back during this one.
+        if [[ $workload == randwrite-* ]]; then sync; fi
+        printf '[%4ds] repeat %d/%d  %-22s %-14s ' $((SECONDS - started)) "$rep" "$repeats" \
+          "$case_id" "$system"
+        line=$(measure "$system" "$workload" "$qd" "$direct" "$variant") || line=""
+        if [[ -z $line ]]; then
+          echo "FAILED"
+          continue
+        fi
+        jq -c --arg case "$case_id" --arg system "$system" --arg variant "$variant" \
+          --arg workload "$workload" --argjson qd "$qd" --argjson direct "$direct" \
+          --argjson repeat "$rep" --argjson round "$round" \
+          '. + {case: $case, system: $system, variant: $variant, workload: $workload, qd: $qd,
+                direct: $direct, repeat: $repeat, round: $round}' <<<"$line" |
+          tee -a "$results" |
+          jq -r 'if .iops then "\(.iops | floor) IOPS" else "append p99 \(.append_p99_ns) ns" end'
+      done
     done
   done
 done

@@ -51,10 +51,12 @@ def per_second(runs, key):
 
 
 def paired_cost(by, case, system):
-    """1 - median over repeats of SYSTEM's IOPS / toyos-stats-off's IOPS in the same repeat."""
-    off = {r["repeat"]: r["iops"] for r in by.get((case, "toyos-stats-off"), [])}
-    ratios = [r["iops"] / off[r["repeat"]] for r in by.get((case, system), [])
-              if off.get(r["repeat"])]
+    """1 - median of SYSTEM's IOPS / toyos-stats-off's IOPS in the same repeat and round."""
+    def key(r):
+        return r["repeat"], r.get("round", 1)
+
+    off = {key(r): r["iops"] for r in by.get((case, "toyos-stats-off"), [])}
+    ratios = [r["iops"] / off[key(r)] for r in by.get((case, system), []) if off.get(key(r))]
     return 1 - statistics.median(ratios) if ratios else None
 
 
@@ -148,8 +150,8 @@ def main():
         off = median(by.get((case, "toyos-stats-off"), []), "iops")
         on = median(by.get((case, "toyos-stats-on"), []), "iops")
         trace = median(by.get((case, "toyos-trace"), []), "iops")
-        # A cost is paired: each repeat runs off, on and trace back to back, so its ratio
-        # to that repeat's "off" is less noisy than a ratio of medians; the median is taken.
+        # A cost is paired: each round runs off, on and trace back to back, so its ratio to
+        # that round's "off" is less noisy than a ratio of medians; the median is taken.
         cost_on = paired_cost(by, case, "toyos-stats-on")
         cost_trace = paired_cost(by, case, "toyos-trace")
         summary["cases"][case] = {"stats_off": off, "stats_on": on, "trace": trace,
