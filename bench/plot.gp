@@ -9,7 +9,7 @@ set logscale x 2
 set xtics (1, 16, 64)
 set xrange [0.8:80]
 set yrange [0:*]
-set format y "%.0s%c"
+set format y "%.1s%c"
 set grid
 set key top left
 set datafile missing "NaN"
