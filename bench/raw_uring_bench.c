@@ -174,6 +174,12 @@ int main(int argc, char** argv) {
         if (!stopping && nfree >= batch) {
             while (nfree > 0) {
                 struct io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+                if (sqe == NULL && sqpoll && inflight + queued == 0) {
+                    // The SQ poller posts CQEs before it publishes the SQ head it consumed:
+                    // everything can be reaped while the SQ still looks full.
+                    io_uring_sqring_wait(&ring);
+                    continue;
+                }
                 if (sqe == NULL) break;
                 const unsigned slot = free_slots[--nfree];
                 if (nop) {
@@ -206,7 +212,7 @@ int main(int argc, char** argv) {
         if (sqpoll) {
             io_uring_submit(&ring);
             unsigned spins = 0;
-            while (io_uring_cq_ready(&ring) < want && ++spins < (1u << 20)) __builtin_ia32_pause();
+            while (io_uring_cq_ready(&ring) < want && ++spins < (1u << 10)) __builtin_ia32_pause();
             if (io_uring_cq_ready(&ring) < want) {
                 struct io_uring_cqe* c;
                 io_uring_wait_cqe_nr(&ring, &c, want);
