@@ -7,10 +7,14 @@ namespace toyos::kernel {
 
 const char* region_kind_name(RegionKind k) {
     switch (k) {
-        case RegionKind::Stack: return "stack";
-        case RegionKind::Anonymous: return "anon";
-        case RegionKind::Image: return "image";
-        case RegionKind::Ring: return "ring";
+        case RegionKind::Stack:
+            return "stack";
+        case RegionKind::Anonymous:
+            return "anon";
+        case RegionKind::Image:
+            return "image";
+        case RegionKind::Ring:
+            return "ring";
     }
     return "?";
 }

@@ -37,7 +37,7 @@ struct Region {
 // A pointer into user memory. It cannot be dereferenced; only the checked helpers read it.
 template <class T>
 class UserPtr {
-public:
+  public:
     UserPtr() = default;
     explicit UserPtr(uintptr_t addr) : addr_(addr) {}
     static UserPtr from(long raw) { return UserPtr(static_cast<uintptr_t>(raw)); }
@@ -45,7 +45,7 @@ public:
     bool is_null() const { return addr_ == 0; }
     UserPtr offset(size_t elements) const { return UserPtr(addr_ + elements * sizeof(T)); }
 
-private:
+  private:
     uintptr_t addr_ = 0;
 };
 
@@ -57,7 +57,7 @@ struct UserBuffer {
 };
 
 class AddressSpace {
-public:
+  public:
     AddressSpace() = default;
     AddressSpace(const AddressSpace&) = delete;
     AddressSpace& operator=(const AddressSpace&) = delete;
@@ -96,7 +96,7 @@ public:
     std::vector<Region> regions() const;
     size_t bytes_mapped(RegionKind kind) const;
 
-private:
+  private:
     mutable std::shared_mutex mutex_;
     std::vector<Region> regions_;  // sorted by start, non-overlapping
 };

@@ -38,7 +38,9 @@ AsyncSyscallExecutor::~AsyncSyscallExecutor() {
     for (auto& t : threads_) t.join();
 }
 
-bool AsyncSyscallExecutor::on_worker_thread() { return t_on_worker; }
+bool AsyncSyscallExecutor::on_worker_thread() {
+    return t_on_worker;
+}
 
 bool AsyncSyscallExecutor::post(AsyncWork* work) {
     if (stopping_.load(std::memory_order_acquire)) return false;

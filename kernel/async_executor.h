@@ -9,8 +9,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <memory>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <semaphore>
 #include <thread>
 #include <vector>
@@ -31,14 +31,14 @@ struct AsyncWork {
 
 // The shared state behind a Ticket.
 class TicketState {
-public:
+  public:
     void complete(long result);
     bool ready() const { return done_.load(std::memory_order_acquire); }
     long result() const { return result_; }
     // Waits for the result; if `waiter` is killed first, returns EINTR (the work still runs).
     Result<long> wait(const Process* waiter);
 
-private:
+  private:
     std::atomic<bool> done_{false};
     long result_ = 0;
     std::mutex mutex_;
@@ -47,7 +47,7 @@ private:
 
 // What submit_* hands back: wait on it or poll it.
 class Ticket {
-public:
+  public:
     Ticket() = default;
     explicit Ticket(std::shared_ptr<TicketState> s) : state_(std::move(s)) {}
     bool valid() const { return state_ != nullptr; }
@@ -59,12 +59,12 @@ public:
     }
     Result<long> wait(const Process* waiter = nullptr) const { return state_->wait(waiter); }
 
-private:
+  private:
     std::shared_ptr<TicketState> state_;
 };
 
 class AsyncSyscallExecutor {
-public:
+  public:
     // workers == 0 picks the number of host cores (at least 2).
     explicit AsyncSyscallExecutor(size_t workers = 0, size_t queue_capacity = 4096);
     ~AsyncSyscallExecutor();
@@ -83,7 +83,7 @@ public:
     // True on one of this pool's threads (used to avoid waiting on ourselves).
     static bool on_worker_thread();
 
-private:
+  private:
     void worker_loop();
 
     boost::lockfree::queue<AsyncWork*> queue_;

@@ -10,7 +10,7 @@
 namespace toyos::kernel {
 
 class FdTable {
-public:
+  public:
     static constexpr int kMaxFds = 1024;
 
     Result<int> install(FileRef file);  // lowest free number; EMFILE when full
@@ -21,7 +21,7 @@ public:
     size_t count() const;
     void clear();
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::vector<FileRef> files_;
 };

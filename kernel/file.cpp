@@ -8,41 +8,75 @@ namespace toyos::kernel {
 
 const char* file_kind_name(FileKind k) {
     switch (k) {
-        case FileKind::Regular: return "file";
-        case FileKind::Directory: return "dir";
-        case FileKind::Socket: return "socket";
-        case FileKind::Stream: return "stream";
-        case FileKind::EventFd: return "eventfd";
-        case FileKind::Ring: return "io_uring";
-        case FileKind::Proc: return "proc";
-        case FileKind::BlockDevice: return "blockdev";
-        case FileKind::CharDevice: return "chardev";
-        case FileKind::Other: return "other";
+        case FileKind::Regular:
+            return "file";
+        case FileKind::Directory:
+            return "dir";
+        case FileKind::Socket:
+            return "socket";
+        case FileKind::Stream:
+            return "stream";
+        case FileKind::EventFd:
+            return "eventfd";
+        case FileKind::Ring:
+            return "io_uring";
+        case FileKind::Proc:
+            return "proc";
+        case FileKind::BlockDevice:
+            return "blockdev";
+        case FileKind::CharDevice:
+            return "chardev";
+        case FileKind::Other:
+            return "other";
     }
     return "?";
 }
 
 // Defaults: what Linux answers for a file that lacks the operation.
-Result<long> File::read(void*, size_t) { return err(EINVAL); }
-Result<long> File::write(const void*, size_t) { return err(EINVAL); }
-Result<long> File::pread(void*, size_t, off_t) { return err(ESPIPE); }
-Result<long> File::pwrite(const void*, size_t, off_t) { return err(ESPIPE); }
-Result<long> File::lseek(off_t, int) { return err(ESPIPE); }
-Result<long> File::fsync(bool) { return err(EINVAL); }
-Result<void> File::fstat(struct stat*) { return err(EINVAL); }
-Result<long> File::getdents64(void*, size_t) { return err(ENOTDIR); }
-Result<Region> File::mmap(Process&, size_t, uint64_t) { return err(ENODEV); }
+Result<long> File::read(void*, size_t) {
+    return err(EINVAL);
+}
+Result<long> File::write(const void*, size_t) {
+    return err(EINVAL);
+}
+Result<long> File::pread(void*, size_t, off_t) {
+    return err(ESPIPE);
+}
+Result<long> File::pwrite(const void*, size_t, off_t) {
+    return err(ESPIPE);
+}
+Result<long> File::lseek(off_t, int) {
+    return err(ESPIPE);
+}
+Result<long> File::fsync(bool) {
+    return err(EINVAL);
+}
+Result<void> File::fstat(struct stat*) {
+    return err(EINVAL);
+}
+Result<long> File::getdents64(void*, size_t) {
+    return err(ENOTDIR);
+}
+Result<Region> File::mmap(Process&, size_t, uint64_t) {
+    return err(ENODEV);
+}
 
-HostFile::~HostFile() { ::close(fd_); }
+HostFile::~HostFile() {
+    ::close(fd_);
+}
 
 FileRef HostFile::adopt(int host_fd, std::string name) {
     struct stat st {};
     FileKind kind = FileKind::Other;
     if (::fstat(host_fd, &st) == 0) {
-        if (S_ISREG(st.st_mode)) kind = FileKind::Regular;
-        else if (S_ISDIR(st.st_mode)) kind = FileKind::Directory;
-        else if (S_ISSOCK(st.st_mode)) kind = FileKind::Socket;
-        else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) kind = FileKind::Stream;
+        if (S_ISREG(st.st_mode))
+            kind = FileKind::Regular;
+        else if (S_ISDIR(st.st_mode))
+            kind = FileKind::Directory;
+        else if (S_ISSOCK(st.st_mode))
+            kind = FileKind::Socket;
+        else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))
+            kind = FileKind::Stream;
     }
     return std::make_shared<HostFile>(host_fd, kind, std::move(name));
 }

@@ -13,7 +13,7 @@
 namespace toyos::kernel {
 
 class HostMapping {
-public:
+  public:
     // Anonymous, zero-filled, page-aligned memory; `guard` adds an inaccessible page below.
     static Result<std::shared_ptr<HostMapping>> anonymous(size_t length, int prot,
                                                           bool guard = false);
@@ -28,9 +28,12 @@ public:
     uintptr_t start() const { return reinterpret_cast<uintptr_t>(base_); }
     size_t length() const { return length_; }
 
-private:
+  private:
     HostMapping(void* map_base, size_t map_length, void* base, size_t length, bool owned)
-        : map_base_(map_base), map_length_(map_length), base_(base), length_(length),
+        : map_base_(map_base),
+          map_length_(map_length),
+          base_(base),
+          length_(length),
           owned_(owned) {}
     void* map_base_;
     size_t map_length_;

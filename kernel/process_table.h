@@ -11,7 +11,7 @@
 namespace toyos::kernel {
 
 class ProcessTable {
-public:
+  public:
     static constexpr size_t kMaxProcesses = 4096;
     static constexpr pid_t kOrphan = -1;  // ppid of a process whose parent exited
 
@@ -32,7 +32,7 @@ public:
     // Blocks (kernel side) until `pid` is a Zombie, reaps it, returns its wait status.
     Result<int> wait_and_reap(pid_t pid);
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::condition_variable changed_;
     std::map<pid_t, ProcessRef> procs_;

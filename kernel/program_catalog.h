@@ -26,7 +26,7 @@ struct LoadedProgram {
 };
 
 class ProgramCatalog {
-public:
+  public:
     void add_builtin(const std::string& name, ProgramMain main, const std::string& description);
     std::vector<ProgramInfo> builtins() const;
     bool has_builtin(const std::string& name) const;
@@ -38,7 +38,7 @@ public:
     Result<LoadedProgram> load_shared_object(const std::string& host_path) const;
     Result<LoadedProgram> load_shared_object_fd(int host_fd, const std::string& name) const;
 
-private:
+  private:
     struct Builtin {
         ProgramMain main;
         std::string description;

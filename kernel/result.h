@@ -13,11 +13,13 @@ struct Errno {
     int value;
 };
 
-inline Errno err(int e) { return Errno{e}; }
+inline Errno err(int e) {
+    return Errno{e};
+}
 
 template <class T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
     Result(Errno e) : error_(e.value) { assert(e.value > 0); }  // NOLINT
 
@@ -39,21 +41,21 @@ public:
     T* operator->() { return &value(); }
     T& operator*() { return value(); }
 
-private:
+  private:
     T value_{};
     int error_ = 0;
 };
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Errno e) : error_(e.value) { assert(e.value > 0); }  // NOLINT
     bool ok() const { return error_ == 0; }
     bool is_error() const { return error_ != 0; }
     int error() const { return error_; }
 
-private:
+  private:
     int error_ = 0;
 };
 
@@ -70,16 +72,14 @@ inline Result<long> host_result(long r) {
 
 // TRY(expr): evaluate a Result, return its error from the enclosing function, else yield the
 // value. (GNU statement expression; g++ and clang both have it.)
-#define TOYOS_TRY(expr)                                              \
-    __extension__({                                                 \
-        auto&& toyos_try_r_ = (expr);                                \
-        if (toyos_try_r_.is_error())                                 \
-            return ::toyos::kernel::Errno{toyos_try_r_.error()};     \
-        std::move(toyos_try_r_).value();                             \
+#define TOYOS_TRY(expr)                                                                   \
+    __extension__({                                                                       \
+        auto&& toyos_try_r_ = (expr);                                                     \
+        if (toyos_try_r_.is_error()) return ::toyos::kernel::Errno{toyos_try_r_.error()}; \
+        std::move(toyos_try_r_).value();                                                  \
     })
-#define TOYOS_TRY_VOID(expr)                                         \
-    do {                                                             \
-        auto&& toyos_try_r_ = (expr);                                \
-        if (toyos_try_r_.is_error())                                 \
-            return ::toyos::kernel::Errno{toyos_try_r_.error()};     \
+#define TOYOS_TRY_VOID(expr)                                                              \
+    do {                                                                                  \
+        auto&& toyos_try_r_ = (expr);                                                     \
+        if (toyos_try_r_.is_error()) return ::toyos::kernel::Errno{toyos_try_r_.error()}; \
     } while (0)

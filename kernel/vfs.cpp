@@ -13,9 +13,9 @@ namespace {
 constexpr uint64_t kInRoot = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 constexpr uint64_t kBeneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 // Flags a toy process may pass to open; anything else is EINVAL.
-constexpr int kAllowedOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND |
-                                  O_NONBLOCK | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_DIRECT |
-                                  O_DSYNC | O_SYNC | O_NOATIME | O_PATH | O_LARGEFILE;
+constexpr int kAllowedOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_NONBLOCK |
+                                  O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_DIRECT | O_DSYNC |
+                                  O_SYNC | O_NOATIME | O_PATH | O_LARGEFILE;
 
 Result<int> openat2_host(int dirfd, const std::string& path, uint64_t flags, mode_t mode,
                          uint64_t resolve) {
@@ -41,7 +41,9 @@ Result<std::unique_ptr<Vfs>> Vfs::mount(const std::string& root_dir) {
     return std::unique_ptr<Vfs>(new Vfs(fd, path));
 }
 
-Vfs::~Vfs() { ::close(root_fd_); }
+Vfs::~Vfs() {
+    ::close(root_fd_);
+}
 
 Result<int> Vfs::open(const std::string& path, int flags, mode_t mode, int dir_host_fd) const {
     if (path.empty()) return err(ENOENT);

@@ -18,7 +18,7 @@
 namespace toyos::kernel {
 
 class Vfs {
-public:
+  public:
     // Opens `root_dir` on the host as the sandbox root.
     static Result<std::unique_ptr<Vfs>> mount(const std::string& root_dir);
     ~Vfs();
@@ -36,7 +36,7 @@ public:
 
     static constexpr size_t kPathMax = 4096;
 
-private:
+  private:
     Vfs(int root_fd, std::string root_path) : root_fd_(root_fd), root_path_(std::move(root_path)) {}
     // The parent directory of `path` (as an O_PATH host fd) and the last component.
     Result<std::pair<int, std::string>> open_parent(const std::string& path) const;

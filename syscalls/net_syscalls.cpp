@@ -72,12 +72,13 @@ SysResult sys_accept(SyscallContext& c, const SyscallArgs& a) {
     FileRef f = TOYOS_TRY(socket_arg(c, a, 0));
     sockaddr_storage sa{};
     socklen_t len = sizeof(sa);
-    const long host = TOYOS_TRY(blocking_host_call(c.proc, f->host_fd(), POLLIN, f->nonblocking(), [&] {
-        return ::accept4(f->host_fd(), reinterpret_cast<sockaddr*>(&sa), &len,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
-    }));
-    FileRef conn = std::make_shared<HostFile>(static_cast<int>(host), FileKind::Socket,
-                                              "socket:tcp");
+    const long host =
+        TOYOS_TRY(blocking_host_call(c.proc, f->host_fd(), POLLIN, f->nonblocking(), [&] {
+            return ::accept4(f->host_fd(), reinterpret_cast<sockaddr*>(&sa), &len,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+        }));
+    FileRef conn =
+        std::make_shared<HostFile>(static_cast<int>(host), FileKind::Socket, "socket:tcp");
     const int fd = TOYOS_TRY(c.proc.fds().install(conn));
     auto put = put_sockaddr(c, a.a[1], a.a[2], sa, len);
     if (put.is_error()) {
@@ -97,8 +98,7 @@ SysResult sys_connect(SyscallContext& c, const SyscallArgs& a) {
     TOYOS_TRY_VOID(wait_for_fd(c.proc, f->host_fd(), POLLOUT));
     int so_error = 0;
     socklen_t optlen = sizeof(so_error);
-    if (::getsockopt(f->host_fd(), SOL_SOCKET, SO_ERROR, &so_error, &optlen) < 0)
-        return err(errno);
+    if (::getsockopt(f->host_fd(), SOL_SOCKET, SO_ERROR, &so_error, &optlen) < 0) return err(errno);
     if (so_error != 0) return err(so_error);
     return 0;
 }
@@ -153,14 +153,13 @@ SysResult sys_setsockopt(SyscallContext& c, const SyscallArgs& a) {
     const size_t optlen = arg_size(a, 4);
     // An allowlist: options that reach beyond the socket itself (SO_BINDTODEVICE, ...) are
     // not the sandbox's to grant.
-    const bool allowed =
-        (level == SOL_SOCKET &&
-         (name == SO_REUSEADDR || name == SO_REUSEPORT || name == SO_KEEPALIVE ||
-          name == SO_RCVBUF || name == SO_SNDBUF || name == SO_LINGER || name == SO_BROADCAST ||
-          name == SO_RCVLOWAT || name == SO_SNDLOWAT)) ||
-        (level == IPPROTO_TCP && (name == TCP_NODELAY || name == TCP_KEEPIDLE ||
-                                  name == TCP_KEEPINTVL || name == TCP_KEEPCNT)) ||
-        (level == IPPROTO_IPV6 && name == IPV6_V6ONLY);
+    const bool allowed = (level == SOL_SOCKET &&
+                          (name == SO_REUSEADDR || name == SO_REUSEPORT || name == SO_KEEPALIVE ||
+                           name == SO_RCVBUF || name == SO_SNDBUF || name == SO_LINGER ||
+                           name == SO_BROADCAST || name == SO_RCVLOWAT || name == SO_SNDLOWAT)) ||
+                         (level == IPPROTO_TCP && (name == TCP_NODELAY || name == TCP_KEEPIDLE ||
+                                                   name == TCP_KEEPINTVL || name == TCP_KEEPCNT)) ||
+                         (level == IPPROTO_IPV6 && name == IPV6_V6ONLY);
     if (!allowed) return err(ENOPROTOOPT);
     if (optlen > 64) return err(EINVAL);
     char opt[64];
@@ -173,8 +172,7 @@ SysResult sys_getsockname(SyscallContext& c, const SyscallArgs& a) {
     FileRef f = TOYOS_TRY(socket_arg(c, a, 0));
     sockaddr_storage sa{};
     socklen_t len = sizeof(sa);
-    if (::getsockname(f->host_fd(), reinterpret_cast<sockaddr*>(&sa), &len) < 0)
-        return err(errno);
+    if (::getsockname(f->host_fd(), reinterpret_cast<sockaddr*>(&sa), &len) < 0) return err(errno);
     if (a.a[1] == 0) return err(EFAULT);
     TOYOS_TRY_VOID(put_sockaddr(c, a.a[1], a.a[2], sa, len));
     return 0;

@@ -8,7 +8,9 @@ namespace {
 
 constexpr int kMaxArgs = 256;
 
-SysResult sys_getpid(SyscallContext& c, const SyscallArgs&) { return c.proc.pid(); }
+SysResult sys_getpid(SyscallContext& c, const SyscallArgs&) {
+    return c.proc.pid();
+}
 SysResult sys_getppid(SyscallContext& c, const SyscallArgs&) {
     return std::max<pid_t>(c.proc.ppid(), 0);
 }

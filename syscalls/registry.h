@@ -31,7 +31,7 @@ struct SyscallEntry {
 };
 
 class SyscallHandlerRegistry {
-public:
+  public:
     static constexpr int kMax = abi::TOYOS_SYS_MAX;
 
     void add(int nr, const char* name, SyscallFn fn, bool routable = false);
@@ -46,7 +46,7 @@ public:
             if (entries_[i].fn) f(i, entries_[i]);
     }
 
-private:
+  private:
     std::array<SyscallEntry, kMax> entries_{};
 };
 

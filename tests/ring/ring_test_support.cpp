@@ -2,8 +2,8 @@
 
 #include <fstream>
 
-#include "kernel/log.h"
 #include <sstream>
+#include "kernel/log.h"
 
 namespace toyos::test {
 

@@ -163,8 +163,7 @@ TEST(RingRoute, ClassicSyscallsThroughTheRing) {
     kernel::KernelConfig config;
     kernel::SyscallHandlerRegistry reg;
     kernel::register_all_syscalls(reg);
-    ASSERT_EQ(kernel::parse_routes("read=ring,open=ring,close=ring,lseek=ring", reg,
-                                   config.routes),
+    ASSERT_EQ(kernel::parse_routes("read=ring,open=ring,close=ring,lseek=ring", reg, config.routes),
               "");
     EXPECT_NE(kernel::parse_routes("stat=ring", reg, config.routes), "");  // no opcode
     kernel::ProgramCatalog catalog;

@@ -14,17 +14,19 @@
 using namespace toyos;
 
 // A failed check prints where and ends the program with status 1.
-#define T_CHECK(cond)                                                                   \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            io::printf(2, "check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
-            return 1;                                                                   \
-        }                                                                               \
+#define T_CHECK(cond)                                                                \
+    do {                                                                             \
+        if (!(cond)) {                                                               \
+            io::printf(2, "check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+            return 1;                                                                \
+        }                                                                            \
     } while (0)
 
 namespace {
 
-int exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+int exit_code(int status) {
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
 // --- NOP round trip ------------------------------------------------------------------------
 int prog_nop(int, char**) {

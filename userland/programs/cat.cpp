@@ -14,8 +14,10 @@ char g_bufs[2][kChunk];  // image memory: the kernel accepts it
 
 void queue(io_uring* ring, uint64_t tag, int op_fd, char* buf, unsigned len) {
     io_uring_sqe* sqe = io_uring_get_sqe(ring);
-    if (tag == kRead) io_uring_prep_read(sqe, op_fd, buf, len, UINT64_MAX);  // file position
-    else io_uring_prep_write(sqe, op_fd, buf, len, UINT64_MAX);
+    if (tag == kRead)
+        io_uring_prep_read(sqe, op_fd, buf, len, UINT64_MAX);  // file position
+    else
+        io_uring_prep_write(sqe, op_fd, buf, len, UINT64_MAX);
     io_uring_sqe_set_data64(sqe, tag);
 }
 
@@ -70,8 +72,9 @@ int cat_fd(io_uring* ring, int fd, const char* name) {
 
 TOYOS_PROGRAM(cat, "cat", "cat [FILE...]: concatenate files to standard output (via the ring)") {
     if (argc == 2 && argv[1][0] == '-' && argv[1][1] == '-') {
-        io::puts(1, "usage: cat [FILE...]\n  reads with IORING_OP_READ, writes with "
-                    "IORING_OP_WRITE; '-' or no FILE reads standard input\n");
+        io::puts(1,
+                 "usage: cat [FILE...]\n  reads with IORING_OP_READ, writes with "
+                 "IORING_OP_WRITE; '-' or no FILE reads standard input\n");
         return 0;
     }
     io_uring ring;

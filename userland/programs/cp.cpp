@@ -28,8 +28,9 @@ int fail(const char* what, const char* name, long err) {
 
 TOYOS_PROGRAM(cp, "cp", "cp SRC DST: copy a file through the ring (registered buffers)") {
     if (argc == 2 && argv[1][0] == '-' && argv[1][1] == '-') {
-        io::puts(1, "usage: cp SRC DST\n  copies SRC to DST with io_uring reads and writes, "
-                    "4 registered 128 KiB buffers in flight\n");
+        io::puts(1,
+                 "usage: cp SRC DST\n  copies SRC to DST with io_uring reads and writes, "
+                 "4 registered 128 KiB buffers in flight\n");
         return 0;
     }
     if (argc != 3) {
@@ -100,8 +101,8 @@ TOYOS_PROGRAM(cp, "cp", "cp SRC DST: copy a file through the ring (registered bu
             Slot& s = slots[i];
             s.busy = false;
             if (cqe->res < 0) {
-                status = fail(s.writing ? "write" : "read", s.writing ? argv[2] : argv[1],
-                              cqe->res);
+                status =
+                    fail(s.writing ? "write" : "read", s.writing ? argv[2] : argv[1], cqe->res);
                 continue;
             }
             if (cqe->res == 0 && !s.writing) {  // the file shrank under us: stop here
@@ -115,8 +116,10 @@ TOYOS_PROGRAM(cp, "cp", "cp SRC DST: copy a file through the ring (registered bu
             } else if (!s.writing) {
                 s.writing = true;
                 s.done = 0;
-                if (s.want > 0) queue(i);
-                else start_chunk(i);
+                if (s.want > 0)
+                    queue(i);
+                else
+                    start_chunk(i);
             } else {
                 start_chunk(i);
             }

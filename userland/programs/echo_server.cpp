@@ -24,7 +24,9 @@ struct Conn {
 };
 Conn g_conns[kMaxConns];  // image memory: the kernel accepts it
 
-uint64_t tag(Op op, int conn) { return (static_cast<uint64_t>(conn) << 8) | op; }
+uint64_t tag(Op op, int conn) {
+    return (static_cast<uint64_t>(conn) << 8) | op;
+}
 
 }  // namespace
 
@@ -34,12 +36,15 @@ TOYOS_PROGRAM(echo_server, "echo-server",
     const char* port_arg = nullptr;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--help") == 0) {
-            io::puts(1, "usage: echo-server [--count N] PORT\n"
-                        "  echoes every byte back; with --count, exits after N connections\n");
+            io::puts(1,
+                     "usage: echo-server [--count N] PORT\n"
+                     "  echoes every byte back; with --count, exits after N connections\n");
             return 0;
         }
-        if (std::strcmp(argv[i], "--count") == 0 && i + 1 < argc) count = std::atol(argv[++i]);
-        else port_arg = argv[i];
+        if (std::strcmp(argv[i], "--count") == 0 && i + 1 < argc)
+            count = std::atol(argv[++i]);
+        else
+            port_arg = argv[i];
     }
     const int port = port_arg ? net::parse_port(port_arg) : -1;
     if (port < 0) {
@@ -145,8 +150,10 @@ TOYOS_PROGRAM(echo_server, "echo-server",
                         arm_close(c);
                     } else {
                         g_conns[c].sent += static_cast<unsigned>(res);
-                        if (g_conns[c].sent < g_conns[c].len) arm_send(c);
-                        else arm_recv(c);
+                        if (g_conns[c].sent < g_conns[c].len)
+                            arm_send(c);
+                        else
+                            arm_recv(c);
                     }
                     break;
                 case kClose:

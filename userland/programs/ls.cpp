@@ -71,9 +71,8 @@ int list(const char* path, bool long_format) {
         }
     }
     sys::close(fd);
-    std::sort(names, names + count, [](const char* a, const char* b) {
-        return std::strcmp(a, b) < 0;
-    });
+    std::sort(names, names + count,
+              [](const char* a, const char* b) { return std::strcmp(a, b) < 0; });
     for (size_t i = 0; i < count; ++i)
         if (names[i]) print_entry(path, names[i], long_format);
     return 0;
@@ -89,8 +88,10 @@ TOYOS_PROGRAM(ls, "ls", "ls [-l] [PATH...]: list directory contents") {
             io::puts(1, "usage: ls [-l] [PATH...]\n");
             return 0;
         }
-        if (std::strcmp(argv[first], "-l") == 0) long_format = true;
-        else return io::printf(2, "ls: unknown option %s\n", argv[first]), 2;
+        if (std::strcmp(argv[first], "-l") == 0)
+            long_format = true;
+        else
+            return io::printf(2, "ls: unknown option %s\n", argv[first]), 2;
     }
     if (first == argc) return list("/", long_format);
     int status = 0;

@@ -134,9 +134,10 @@ int run(const Command& cmd, std::vector<pid_t>& background) {
 TOYOS_PROGRAM(sh, "sh", "sh -c STRING | sh SCRIPT: run commands (';' '&' newline, wait, exit)") {
     std::string text;
     if (argc >= 2 && std::strcmp(argv[1], "--help") == 0) {
-        io::puts(1, "usage: sh -c STRING | sh SCRIPT\n"
-                    "  commands end at newline, ';' or '&' (background); built-ins: wait, "
-                    "exit [N]\n");
+        io::puts(1,
+                 "usage: sh -c STRING | sh SCRIPT\n"
+                 "  commands end at newline, ';' or '&' (background); built-ins: wait, "
+                 "exit [N]\n");
         return 0;
     }
     if (argc >= 3 && std::strcmp(argv[1], "-c") == 0) {

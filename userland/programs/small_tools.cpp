@@ -10,7 +10,9 @@ namespace {
 
 using namespace toyos;
 
-bool is_help(int argc, char** argv) { return argc >= 2 && std::strcmp(argv[1], "--help") == 0; }
+bool is_help(int argc, char** argv) {
+    return argc >= 2 && std::strcmp(argv[1], "--help") == 0;
+}
 
 }  // namespace
 

@@ -10,7 +10,7 @@
 namespace toyos {
 
 class Arena {
-public:
+  public:
     explicit Arena(size_t bytes);
     ~Arena();
     Arena(const Arena&) = delete;
@@ -22,7 +22,7 @@ public:
     char* strndup(const char* s, size_t n);
     void reset() { used_ = 0; }
 
-private:
+  private:
     char* base_ = nullptr;
     size_t size_ = 0;
     size_t used_ = 0;

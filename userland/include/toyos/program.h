@@ -18,10 +18,10 @@ struct ProgramRegistration {
 const ProgramRegistration* builtin_programs();
 
 class ProgramRegistrar {
-public:
+  public:
     ProgramRegistrar(const char* name, const char* description, ProgramMain main);
 
-private:
+  private:
     ProgramRegistration reg_;
 };
 
@@ -29,8 +29,8 @@ private:
 
 #define TOYOS_PROGRAM_CONCAT2(a, b) a##b
 #define TOYOS_PROGRAM_CONCAT(a, b) TOYOS_PROGRAM_CONCAT2(a, b)
-#define TOYOS_PROGRAM(ident, name, description)                                         \
-    static int TOYOS_PROGRAM_CONCAT(toyos_prog_, ident)(int argc, char** argv);          \
-    static ::toyos::ProgramRegistrar TOYOS_PROGRAM_CONCAT(toyos_reg_, ident)(            \
-        name, description, &TOYOS_PROGRAM_CONCAT(toyos_prog_, ident));                   \
+#define TOYOS_PROGRAM(ident, name, description)                                 \
+    static int TOYOS_PROGRAM_CONCAT(toyos_prog_, ident)(int argc, char** argv); \
+    static ::toyos::ProgramRegistrar TOYOS_PROGRAM_CONCAT(toyos_reg_, ident)(   \
+        name, description, &TOYOS_PROGRAM_CONCAT(toyos_prog_, ident));          \
     static int TOYOS_PROGRAM_CONCAT(toyos_prog_, ident)(int argc, char** argv)
