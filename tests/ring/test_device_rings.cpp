@@ -7,24 +7,13 @@
 #include <cstring>
 
 #include "ring_test_support.h"
+#include "toy_program_checks.h"
 #include "toyos/io.h"
 #include "toyos/liburing.h"
 
 using namespace toyos;
 
-#define T_CHECK(cond)                                                                \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            io::printf(2, "check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            return 1;                                                                \
-        }                                                                            \
-    } while (0)
-
 namespace {
-
-int exit_code(int status) {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 // Submits one prepared SQE and returns its CQE's res (and the CQE32 words in `big`).
 int one(io_uring* ring, uint64_t big[2] = nullptr) {

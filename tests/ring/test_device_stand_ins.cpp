@@ -12,27 +12,16 @@
 
 #include "kernel/devfs.h"
 #include "ring_test_support.h"
+#include "toy_program_checks.h"
 #include "toyos/io.h"
 #include "toyos/liburing.h"
 
 using namespace toyos;
 
-#define T_CHECK(cond)                                                                \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            io::printf(2, "check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            return 1;                                                                \
-        }                                                                            \
-    } while (0)
-
 namespace {
 
 constexpr int kSkipNoDirectIo = 77;  // the sandbox's file system has no O_DIRECT
 constexpr int kSkipNoIopoll = 78;    // ... or its files cannot be polled for
-
-int exit_code(int status) {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 // A number from /proc/iouring ("Key:\tN"), or -1.
 long long proc_iouring(const char* key) {

@@ -12,24 +12,13 @@
 
 #include "iouring/fault_plan.h"
 #include "ring_test_support.h"
+#include "toy_program_checks.h"
 #include "toyos/io.h"
 #include "toyos/liburing.h"
 
 using namespace toyos;
 
-#define T_CHECK(cond)                                                                \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            io::printf(2, "check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            return 1;                                                                \
-        }                                                                            \
-    } while (0)
-
 namespace {
-
-int exit_code(int status) {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 // A number from /proc/iouring ("Key:\tN"), or -1; the text after the key in `text_out`.
 long long proc_iouring(const char* key, char* text_out = nullptr, size_t text_len = 0) {

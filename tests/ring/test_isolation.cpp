@@ -13,24 +13,13 @@
 #include <fstream>
 
 #include "ring_test_support.h"
+#include "toy_program_checks.h"
 #include "toyos/io.h"
 #include "toyos/liburing.h"
 
 using namespace toyos;
 
-#define T_CHECK(cond)                                                                \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            io::printf(2, "check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            return 1;                                                                \
-        }                                                                            \
-    } while (0)
-
 namespace {
-
-int exit_code(int status) {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 // One operation on `ring`, waited for: its CQE's res.
 int32_t run_one(io_uring& ring, auto&& prep) {

@@ -8,25 +8,13 @@
 
 #include "iouring/manager.h"
 #include "ring_test_support.h"
+#include "toy_program_checks.h"
 #include "toyos/io.h"
 #include "toyos/liburing.h"
 
 using namespace toyos;
 
-// A failed check prints where and ends the program with status 1.
-#define T_CHECK(cond)                                                                \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            io::printf(2, "check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            return 1;                                                                \
-        }                                                                            \
-    } while (0)
-
 namespace {
-
-int exit_code(int status) {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 // --- NOP round trip ------------------------------------------------------------------------
 int prog_nop(int, char**) {
@@ -278,25 +266,9 @@ TEST(Ring, TimeoutsExpireCountAndCancel) {
 }
 
 // --- sockets: a recv that waits, a link timeout, a cancel --------------------------------------
-int make_pair(int* server_conn, int* client) {
-    int lfd = sys::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (sys::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) return -1;
-    socklen_t len = sizeof(addr);
-    sys::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
-    sys::listen(lfd, 4);
-    *client = sys::socket(AF_INET, SOCK_STREAM, 0);
-    if (sys::connect(*client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) return -2;
-    *server_conn = sys::accept(lfd, nullptr, nullptr);
-    sys::close(lfd);
-    return *server_conn >= 0 ? 0 : -3;
-}
-
 int prog_sockets(int, char**) {
     int srv, cli;
-    T_CHECK(make_pair(&srv, &cli) == 0);
+    T_CHECK(make_tcp_pair(&srv, &cli) == 0);
     io_uring ring;
     T_CHECK(io_uring_queue_init(16, &ring, 0) == 0);
     char buf[64];
@@ -364,7 +336,7 @@ std::atomic<int> g_victim_armed{0};
 
 int prog_victim(int, char**) {
     int srv, cli;
-    if (make_pair(&srv, &cli) != 0) return 1;
+    if (make_tcp_pair(&srv, &cli) != 0) return 1;
     io_uring ring;
     if (io_uring_queue_init(128, &ring, 0) != 0) return 2;
     static char bufs[100][32];

@@ -8,40 +8,13 @@
 #include <cstring>
 
 #include "ring_test_support.h"
+#include "toy_program_checks.h"
 #include "toyos/io.h"
 #include "toyos/liburing.h"
 
 using namespace toyos;
 
-#define T_CHECK(cond)                                                                \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            io::printf(2, "check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            return 1;                                                                \
-        }                                                                            \
-    } while (0)
-
 namespace {
-
-int exit_code(int status) {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-int make_pair(int* server_conn, int* client) {
-    int lfd = sys::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (sys::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) return -1;
-    socklen_t len = sizeof(addr);
-    sys::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
-    sys::listen(lfd, 4);
-    *client = sys::socket(AF_INET, SOCK_STREAM, 0);
-    if (sys::connect(*client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) return -2;
-    *server_conn = sys::accept(lfd, nullptr, nullptr);
-    sys::close(lfd);
-    return *server_conn >= 0 ? 0 : -3;
-}
 
 // Waits up to 2 s for one CQE; -ETIME if none came (the old bugs lost the request instead).
 int next_cqe(io_uring* ring, uint64_t* user_data, int* res) {
@@ -101,7 +74,7 @@ TEST(RingRegression, HardlinkedTimeoutCancelledStillRunsItsLink) {
 // completion used to release the NOP early, into a list nobody issued: it never completed.
 int prog_drain_holds_later_requests(int, char**) {
     int srv = -1, cli = -1;
-    T_CHECK(make_pair(&srv, &cli) == 0);
+    T_CHECK(make_tcp_pair(&srv, &cli) == 0);
     io_uring ring;
     T_CHECK(io_uring_queue_init(8, &ring, 0) == 0);
     char buf[16];
@@ -147,7 +120,7 @@ TEST(RingRegression, DrainHoldsLaterRequestsUntilItCompletes) {
 // requests that had been released into a list nobody issued).
 int prog_close_with_waiting_chains(int, char**) {
     int srv = -1, cli = -1;
-    T_CHECK(make_pair(&srv, &cli) == 0);
+    T_CHECK(make_tcp_pair(&srv, &cli) == 0);
     for (int round = 0; round < 20; ++round) {
         io_uring ring;
         T_CHECK(io_uring_queue_init(8, &ring, 0) == 0);
@@ -183,7 +156,7 @@ TEST(RingRegression, CloseCancelsChainsAndDrainsWaitingBehindARecv) {
 // (ASan: heap-use-after-free in on_link_timeout_fired).
 int prog_link_timeout_races_close(int, char**) {
     int srv = -1, cli = -1;
-    T_CHECK(make_pair(&srv, &cli) == 0);
+    T_CHECK(make_tcp_pair(&srv, &cli) == 0);
     for (int round = 0; round < 200; ++round) {
         io_uring ring;
         T_CHECK(io_uring_queue_init(4, &ring, 0) == 0);

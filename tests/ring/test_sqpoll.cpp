@@ -8,18 +8,11 @@
 #include <cstring>
 
 #include "ring_test_support.h"
+#include "toy_program_checks.h"
 #include "toyos/io.h"
 #include "toyos/liburing.h"
 
 using namespace toyos;
-
-#define T_CHECK(cond)                                                                \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            io::printf(2, "check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            return 1;                                                                \
-        }                                                                            \
-    } while (0)
 
 namespace {
 
@@ -117,10 +110,6 @@ int prog_sqpoll(int, char**) {
     io_uring_queue_exit(&sleepy);
     io_uring_queue_exit(&busy);
     return 0;
-}
-
-int exit_code(int status) {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace
