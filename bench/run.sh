@@ -40,16 +40,7 @@ done
 
 # --- what the harness needs (Debian packages; CI does not install these) -----------------------
 need=(fio gnuplot-nox jq python3 valgrind)
-missing=()
-for p in "${need[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+"$here/../scripts/apt-ensure.sh" "${need[@]}"
 
 # --- build -----------------------------------------------------------------------------------
 (cd "$repo" && cmake --preset release >/dev/null && cmake --build --preset release -j2 >/dev/null)

@@ -26,12 +26,8 @@ while (($#)); do
 done
 ((${#targets[@]})) || targets=(fuzz_enter fuzz_register fuzz_path)
 
-if ! command -v clang++ >/dev/null || [[ ! -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a && -z "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ]]; then
-  echo "fuzz: installing clang and its runtimes (libFuzzer, sanitizers)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends clang libclang-rt-dev >/dev/null
-fi
+# clang and its runtimes (libFuzzer, the sanitizers), if scripts/install-deps.sh has not run.
+./scripts/apt-ensure.sh clang libclang-rt-dev
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j"$(nproc)" >/dev/null
 

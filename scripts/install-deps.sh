@@ -8,16 +8,7 @@ packages=(
   qemu-system-x86 busybox-static cpio   # the QEMU guest test (qemu/, docs/qemu.md)
   clang libclang-rt-dev                 # the libFuzzer targets (fuzz/, scripts/fuzz.sh)
 )
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+"$(dirname "$0")/apt-ensure.sh" "${packages[@]}"
 # The guest kernel for the QEMU test: Debian's linux-image-amd64, downloaded and unpacked
 # under build/qemu-cache (never installed as this machine's kernel).
 "$(dirname "$0")/../qemu/fetch-kernel.sh" "$(dirname "$0")/../build/qemu-cache"
