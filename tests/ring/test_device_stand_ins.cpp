@@ -23,25 +23,6 @@ namespace {
 constexpr int kSkipNoDirectIo = 77;  // the sandbox's file system has no O_DIRECT
 constexpr int kSkipNoIopoll = 78;    // ... or its files cannot be polled for
 
-// A number from /proc/iouring ("Key:\tN"), or -1.
-long long proc_iouring(const char* key) {
-    char buf[16384];
-    const int fd = sys::open("/proc/iouring", O_RDONLY);
-    if (fd < 0) return -1;
-    const ssize_t n = sys::read(fd, buf, sizeof(buf) - 1);
-    sys::close(fd);
-    if (n <= 0) return -1;
-    buf[n] = '\0';
-    char want[64];
-    std::snprintf(want, sizeof(want), "\n%s:\t", key);
-    const char* at = std::strstr(buf, want);
-    if (at == nullptr) return -1;
-    at += std::strlen(want);
-    if (std::strncmp(at, "yes", 3) == 0) return 1;
-    if (std::strncmp(at, "no", 2) == 0) return 0;
-    return std::strtoll(at, nullptr, 10);
-}
-
 bool uring_executor() {
     return proc_iouring("HostRings") > 0;
 }

@@ -20,28 +20,6 @@ using namespace toyos;
 
 namespace {
 
-// A number from /proc/iouring ("Key:\tN"), or -1; the text after the key in `text_out`.
-long long proc_iouring(const char* key, char* text_out = nullptr, size_t text_len = 0) {
-    char buf[16384];
-    const int fd = sys::open("/proc/iouring", O_RDONLY);
-    if (fd < 0) return -1;
-    const ssize_t n = sys::read(fd, buf, sizeof(buf) - 1);
-    sys::close(fd);
-    if (n <= 0) return -1;
-    buf[n] = '\0';
-    char want[64];
-    std::snprintf(want, sizeof(want), "\n%s:\t", key);
-    const char* at = std::strstr(buf, want);
-    if (at == nullptr) return -1;
-    at += std::strlen(want);
-    if (text_out != nullptr) {
-        size_t i = 0;
-        while (at[i] != '\n' && at[i] != '\0' && i + 1 < text_len) text_out[i] = at[i], ++i;
-        text_out[i] = '\0';
-    }
-    return std::strtoll(at, nullptr, 10);
-}
-
 kernel::KernelConfig with_faults(const std::vector<std::string>& specs, uint64_t seed,
                                  const char* executor = "") {
     std::vector<iouring::FaultRule> rules;

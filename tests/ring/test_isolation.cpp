@@ -34,21 +34,6 @@ int32_t run_one(io_uring& ring, auto&& prep) {
     return res;
 }
 
-// A number from this process's /proc/self/status ("Key:\tN"), or -1.
-long long self_status(const char* key) {
-    char buf[4096];
-    const int fd = sys::open("/proc/self/status", O_RDONLY);
-    if (fd < 0) return -1;
-    const ssize_t n = sys::read(fd, buf, sizeof(buf) - 1);
-    sys::close(fd);
-    if (n <= 0) return -1;
-    buf[n] = '\0';
-    char want[64];
-    std::snprintf(want, sizeof(want), "\n%s:\t", key);
-    const char* at = std::strstr(buf, want);
-    return at == nullptr ? -1 : std::strtoll(at + std::strlen(want), nullptr, 10);
-}
-
 // --- Another process's fds, ring, registered buffers and memory ---------------------------
 // What the parent owns, as numbers the child knows (globals: host memory both can see, as an
 // attacker would guess them).
