@@ -22,7 +22,8 @@ while [[ $# -gt 0 ]]; do
     *) break ;;
   esac
 done
-run_opts=()
+# Valgrind runs one thread at a time: threads polling before they sleep would only burn time.
+run_opts=(--spin-us 0)
 while [[ $# -gt 0 && $1 != -- ]]; do run_opts+=("$1"); shift; done
 [[ ${1:-} == -- ]] && shift
 bench_opts=("$@")

@@ -48,6 +48,8 @@ const char* kRunUsage =
     "                    or threads (the AsyncSyscallExecutor); also TOYOS_EXECUTOR\n"
     "  --host-rings N    host rings (and reactor threads) for the uring executor\n"
     "                    (default: one per core, at most 4)\n"
+    "  --spin-us N       how long an idle host reactor polls for work, and a process for\n"
+    "                    its CQEs, before sleeping (default 200; 0: sleep at once)\n"
     "  --sqpoll[=MS]     host rings in SQPOLL mode sharing one poller; the poller sleeps\n"
     "                    after MS idle milliseconds (default 1000)\n"
     "  --device HOST[=NAME]  expose host device HOST (a block device, or an NVMe generic\n"
@@ -245,6 +247,15 @@ int cmd_run(int argc, char** argv) {
             return 2;
         }
         config.host_rings = static_cast<unsigned>(n);
+    }
+    if (!opts->spin_us.empty()) {
+        char* end = nullptr;
+        const unsigned long us = std::strtoul(opts->spin_us.c_str(), &end, 10);
+        if (end == opts->spin_us.c_str() || *end != '\0' || us > 1000000) {
+            std::fprintf(stderr, "toyos: --spin-us must be 0..1000000\n");
+            return 2;
+        }
+        config.spin_ns = static_cast<uint64_t>(us) * 1000;
     }
     if (!opts->sqpoll.empty()) {
         config.sqpoll = true;

@@ -32,8 +32,9 @@ std::optional<RunOptions> parse_run_options(int argc, char** argv, int first) {
         }
         if (value("--root", o.root) || value("--log-level", o.log_level) ||
             value("--route", o.routes) || value("--executor", o.executor) ||
-            value("--host-rings", o.host_rings) || value("--stats-json", o.stats_json) ||
-            value("--trace", o.trace) || value("--stats", o.stats))
+            value("--host-rings", o.host_rings) || value("--spin-us", o.spin_us) ||
+            value("--stats-json", o.stats_json) || value("--trace", o.trace) ||
+            value("--stats", o.stats))
             continue;
         if (std::string dev; value("--device", dev)) {
             o.devices.push_back(dev);

@@ -13,6 +13,7 @@ struct RunOptions {
     std::string routes;
     std::string executor;                  // uring | threads
     std::string host_rings;                // number
+    std::string spin_us;                   // number
     std::string sqpoll;                    // "" off; "on" or idle milliseconds
     std::string stats_json;                // file for the final statistics snapshot
     std::string trace;                     // file for the Chrome trace of every ring operation

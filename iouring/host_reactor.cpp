@@ -10,6 +10,7 @@
 
 #include "iouring/request.h"
 #include "iouring/ring.h"
+#include "iouring/spin_wait.h"
 #include "kernel/log.h"
 #include "kernel/process.h"
 
@@ -475,9 +476,13 @@ unsigned HostReactor::setup_ring_flags() const {
     if (kind_ == Kind::Iopoll) return IORING_SETUP_IOPOLL | issuer;
     const unsigned big = kind_ == Kind::Passthrough ? IORING_SETUP_SQE128 | IORING_SETUP_CQE32 : 0;
     if (config_.sqpoll && kind_ == Kind::General) return IORING_SETUP_SQPOLL;
+    // TASKRUN_FLAG: the host flags IORING_SQ_TASKRUN when completions wait for us to enter,
+    // so a polling reactor sees them without a syscall (and liburing's reap enters for them).
     if (features_.defer_taskrun)
-        return big | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-    if (features_.coop_taskrun) return big | IORING_SETUP_COOP_TASKRUN | issuer;
+        return big | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+               IORING_SETUP_TASKRUN_FLAG;
+    if (features_.coop_taskrun)
+        return big | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | issuer;
     return big;
 }
 
@@ -500,6 +505,10 @@ void HostReactor::loop() {
     int r = config_.inject_setup_error != 0
                 ? -config_.inject_setup_error
                 : io_uring_queue_init_params(config_.entries, &ring_, &p);
+    if (r == -EINVAL && (p.flags & IORING_SETUP_TASKRUN_FLAG)) {
+        p.flags &= ~IORING_SETUP_TASKRUN_FLAG;  // older hosts: completions are seen by entering
+        r = io_uring_queue_init_params(config_.entries, &ring_, &p);
+    }
     if (r < 0) {
         start_error_ = -r;
         started_.release();
@@ -562,17 +571,42 @@ void HostReactor::loop() {
             if (unsubmitted_ > 0) submit(false);  // busy: submit without waiting
             continue;
         }
+        // Poll a little for the next batch or completion before sleeping in the host: a busy
+        // submitter then does not pay for waking us, nor we for being woken.
+        if (unsubmitted_ == 0 && backlog_.empty() && spin_for_work()) {
+            count(spin_hits);
+            continue;
+        }
         sleeping_.store(true, std::memory_order_seq_cst);
         if (pending_.load(std::memory_order_seq_cst) > 0 || !backlog_.empty()) {
             sleeping_.store(false, std::memory_order_seq_cst);
             continue;
         }
+        count(sleeps);
         submit(true);  // what is prepared, and a wait for a completion or a wakeup
         sleeping_.store(false, std::memory_order_seq_cst);
     }
     // Stopping: the rings were shut down before the executor, so nothing is in flight but
     // the wake read.
     io_uring_queue_exit(&ring_);
+}
+
+bool HostReactor::spin_for_work() {
+    // Host completions show as CQEs, or (deferred task work) as IORING_SQ_TASKRUN; without
+    // TASKRUN_FLAG only an enter would show them, so then poll only while nothing is in
+    // flight but the wake read.
+    const bool see_completions = (setup_flags_ & IORING_SETUP_TASKRUN_FLAG) != 0;
+    if (!see_completions && host_inflight_ > 1) return false;
+    const unsigned* sq_flags = ring_.sq.kflags;
+    return spin_until(config_.spin_ns, [&] {
+        if (pending_.load(std::memory_order_acquire) > 0 ||
+            stopping_.load(std::memory_order_relaxed))
+            return true;
+        if (host_inflight_ <= 1) return false;
+        return io_uring_cq_ready(&ring_) > 0 ||
+               (std::atomic_ref<const unsigned>(*sq_flags).load(std::memory_order_acquire) &
+                IORING_SQ_TASKRUN) != 0;
+    });
 }
 
 void HostReactor::iopoll_loop() {

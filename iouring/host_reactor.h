@@ -61,6 +61,10 @@ class HostReactor {
     // Passthrough and IOPOLL rings: toy requests this ring completed (wake-up reads and
     // cancels not counted).
     std::atomic<uint64_t> device_ops{0};
+    // Waits for work: in the host (a wake-up costs the submitter an eventfd write), or
+    // satisfied while polling first.
+    std::atomic<uint64_t> sleeps{0};
+    std::atomic<uint64_t> spin_hits{0};
 
   private:
     struct Command {
@@ -102,6 +106,7 @@ class HostReactor {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
     void arm_wake();
+    bool spin_for_work();
     bool on_reactor_thread() const;
 
     const unsigned index_;

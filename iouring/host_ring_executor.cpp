@@ -176,6 +176,8 @@ HostExecutorStats HostRingExecutor::stats() const {
         s.host_cqes += r.host_cqes.load();
         s.fixed_buffer_ops += r.fixed_buffer_ops.load();
         s.fixed_file_ops += r.fixed_file_ops.load();
+        s.reactor_sleeps += r.sleeps.load();
+        s.reactor_spin_hits += r.spin_hits.load();
         ++s.rings;
         ++s.threads;
     };

@@ -32,6 +32,9 @@ struct HostRingConfig {
     bool sqpoll = false;     // host rings in SQPOLL mode, sharing one poller thread
     unsigned sqpoll_idle_ms = 1000;
     int sqpoll_cpu = -1;
+    // An idle reactor (no host I/O in flight) polls its queue this long before it sleeps in
+    // the host (iouring/spin_wait.h). 0: it sleeps at once.
+    uint64_t spin_ns = 200000;
     bool passthrough = false;  // an SQE128/CQE32 ring for URING_CMD (NVMe passthrough)
     bool iopoll = false;       // an IOPOLL ring for O_DIRECT I/O on polling block devices
     bool count_ops = true;     // per-operation counters (toyos run --stats off: false)
@@ -45,13 +48,15 @@ struct HostRingConfig {
 };
 
 struct HostExecutorStats {
-    uint64_t host_enters = 0;       // io_uring_enter calls made on host rings
-    uint64_t host_sqes = 0;         // SQEs submitted to host rings
-    uint64_t host_cqes = 0;         // CQEs reaped from host rings
-    uint64_t fixed_buffer_ops = 0;  // READ_FIXED/WRITE_FIXED that stayed fixed on the host
-    uint64_t fixed_file_ops = 0;    // IOSQE_FIXED_FILE ops that used a host fixed file
-    uint64_t passthrough_ops = 0;   // URING_CMD run on the host SQE128/CQE32 ring
-    uint64_t iopoll_ops = 0;        // reads/writes run on the host IOPOLL ring
+    uint64_t host_enters = 0;        // io_uring_enter calls made on host rings
+    uint64_t host_sqes = 0;          // SQEs submitted to host rings
+    uint64_t host_cqes = 0;          // CQEs reaped from host rings
+    uint64_t fixed_buffer_ops = 0;   // READ_FIXED/WRITE_FIXED that stayed fixed on the host
+    uint64_t fixed_file_ops = 0;     // IOSQE_FIXED_FILE ops that used a host fixed file
+    uint64_t passthrough_ops = 0;    // URING_CMD run on the host SQE128/CQE32 ring
+    uint64_t iopoll_ops = 0;         // reads/writes run on the host IOPOLL ring
+    uint64_t reactor_sleeps = 0;     // times a reactor slept in the host waiting for work
+    uint64_t reactor_spin_hits = 0;  // times work arrived while an idle reactor polled
     unsigned rings = 0;
     unsigned threads = 0;
     bool passthrough_ring = false;

@@ -37,6 +37,7 @@ IoUringManager::IoUringManager(kernel::Kernel& kernel) : kernel_(kernel) {
         hc.sqpoll = cfg.sqpoll;
         hc.sqpoll_idle_ms = cfg.sqpoll_idle_ms;
         hc.sqpoll_cpu = cfg.sqpoll_cpu;
+        hc.spin_ns = cfg.spin_ns;
         hc.count_ops = cfg.stats;
         if (const char* w = std::getenv("TOYOS_HOST_WAIT"); w != nullptr && *w != '\0') {
             hc.poll_wait = std::strcmp(w, "poll") == 0;
@@ -115,6 +116,8 @@ void IoUringManager::remove_ring(SyscallCompletionRing* ring) {
     retired_.cancelled += s.cancelled.load();
     retired_.enters += s.enters.load();
     retired_.cqes_posted += s.cqes_posted.load();
+    retired_.waits_spun += s.waits_spun.load();
+    retired_.waits_slept += s.waits_slept.load();
     retired_.lost += s.lost.load();
     retired_.duplicated += s.duplicated.load();
     retired_.completed_at_teardown += s.completed_at_teardown.load();
@@ -148,6 +151,8 @@ IoUringStats IoUringManager::stats() const {
         st.duplicated += s.duplicated.load();
         st.completed_at_teardown += s.completed_at_teardown.load();
         st.rings_checked += s.ledger_closed.load();
+        st.waits_spun += s.waits_spun.load();
+        st.waits_slept += s.waits_slept.load();
         for (size_t i = 0; i < 256; ++i) st.op_count[i] += s.op_count[i].load();
     }
     st.pending = st.total_submissions - st.total_completions;

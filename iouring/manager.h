@@ -72,6 +72,8 @@ struct IoUringStats {
     uint64_t duplicated = 0;
     uint64_t completed_at_teardown = 0;
     uint64_t rings_checked = 0;
+    uint64_t waits_spun = 0;
+    uint64_t waits_slept = 0;
     std::array<uint64_t, 256> op_count{};
 };
 

@@ -32,11 +32,16 @@ std::string IoUringManager::proc_global_text() const {
         << "RingsChecked:\t" << st.rings_checked << "\n"
         << "CqesPosted:\t" << st.cqes_posted << "\n"
         << "ToyEnters:\t" << st.enters << "\n"
+        << "ToyWaitsSpun:\t" << st.waits_spun << "\n"
+        << "ToyWaitsSlept:\t" << st.waits_slept << "\n"
         << "HostEnters:\t" << hs.host_enters << "\n"
         << "HostSqes:\t" << hs.host_sqes << "\n"
         << "HostCqes:\t" << hs.host_cqes << "\n"
         << "HostFixedBufferOps:\t" << hs.fixed_buffer_ops << "\n"
         << "HostFixedFileOps:\t" << hs.fixed_file_ops << "\n"
+        << "HostReactorSleeps:\t" << hs.reactor_sleeps << "\n"
+        << "HostReactorSpinHits:\t" << hs.reactor_spin_hits << "\n"
+        << "SpinMicros:\t" << kernel_.config().spin_ns / 1000 << "\n"
         << "HostRings:\t" << hs.rings << "\n"
         << "HostThreads:\t" << hs.threads << "\n"
         << "Executor:\t" << executor_->name() << "\n"
@@ -108,7 +113,10 @@ std::string IoUringManager::stats_json() const {
         << ",\"completed_at_teardown\":" << st.completed_at_teardown
         << ",\"rings_checked\":" << st.rings_checked << ",\"toy_enters\":" << st.enters
         << ",\"host_enters\":" << hs.host_enters << ",\"host_sqes\":" << hs.host_sqes
-        << ",\"host_cqes\":" << hs.host_cqes << ",\"host_rings\":" << hs.rings << ",\"executor\":\""
+        << ",\"host_cqes\":" << hs.host_cqes << ",\"host_rings\":" << hs.rings
+        << ",\"toy_waits_spun\":" << st.waits_spun << ",\"toy_waits_slept\":" << st.waits_slept
+        << ",\"host_reactor_sleeps\":" << hs.reactor_sleeps
+        << ",\"host_reactor_spin_hits\":" << hs.reactor_spin_hits << ",\"executor\":\""
         << executor_->name() << "\"";
     if (faults_ != nullptr) {
         const FaultCounters& fc = faults_->counters();

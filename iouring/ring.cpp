@@ -83,7 +83,8 @@ SyscallCompletionRing::SyscallCompletionRing(IoUringManager& manager, kernel::Pr
       stats_(manager.stats_enabled()),
       faults_(manager.faults()),
       usage_(owner.usage()),
-      max_inflight_(owner.limits().max_inflight) {
+      max_inflight_(owner.limits().max_inflight),
+      spin_ns_(manager.kernel().config().spin_ns) {
     if (tracing_) trace_.reserve(1024);
     if (faults_ != nullptr) fault_matches_ = std::make_unique<uint64_t[]>(faults_->rule_count());
 }
@@ -186,7 +187,15 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     // assembled to its end and then failed as a whole: each failed SQE completes with its
     // error, every other member with -ECANCELED.
     bool chain_failed = false;
+    // Submissions are counted once per enter; before any of them completes, so that
+    // Pending (submitted - completed) never reads negative.
+    uint32_t counted = 0;
+    auto count_submitted = [&] {
+        if (counting && accepted > counted) RingStats::add(stats_.submitted, accepted - counted);
+        counted = accepted;
+    };
     auto fail_chain = [&] {
+        count_submitted();
         std::lock_guard lock(mutex_);
         for (Request* r = chain_head; r != nullptr;) {
             Request* next = r->link_next;
@@ -236,10 +245,7 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
         int res = prep(req, sqe);
         if (faults_ != nullptr && res >= 0) [[unlikely]]
             decide_fault(req);
-        if (counting) {
-            RingStats::add(stats_.submitted);
-            RingStats::add(stats_.op_count[req->opcode]);
-        }
+        if (counting) RingStats::add(stats_.op_count[req->opcode]);
         ++accepted;
         const bool linked = req->sqe_flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK);
 
@@ -271,17 +277,21 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     }
     end_chain();  // an unterminated chain at the end of a submission is issued as it is
     next_seq_.store(seq, std::memory_order_relaxed);
+    count_submitted();
     if (counting && accepted > 0)
         RingStats::add(stats_.batch_hist[RingStats::batch_bucket(accepted)]);
     IssueList to_issue;
     {
         std::lock_guard lock(mutex_);
         if (pool != nullptr) return_requests(pool);
+        // What completes right here (NOPs, failures) reaches the CQ with one tail update.
+        begin_cq_batch_locked();
         for (Request* r = ready.head; r != nullptr;) {
             Request* next = r->issue_next;
             queue_chain_locked(r, to_issue);
             r = next;
         }
+        end_cq_batch_locked();
     }
     cached_sq_head_.store(head, std::memory_order_relaxed);
     mem_.sq_head().store(head, std::memory_order_release);

@@ -154,6 +154,20 @@ class SyscallCompletionRing {
     void post_cqe_locked(uint64_t user_data, int32_t res, uint32_t cflags,
                          const uint64_t* big = nullptr);
     bool flush_overflow_locked();
+    // The CQ tail as posting sees it: inside a batch (complete_many), ahead of the published
+    // one. Publishing stores it, wakes the waiters it satisfies and signals the eventfd.
+    uint32_t cq_tail_locked() const {
+        return cq_batch_ ? cq_batch_tail_ : mem_.cq_tail().load(std::memory_order_relaxed);
+    }
+    void publish_cq_tail_locked(uint32_t tail);
+    void begin_cq_batch_locked() {
+        cq_batch_ = true;
+        cq_batch_tail_ = mem_.cq_tail().load(std::memory_order_relaxed);
+    }
+    void end_cq_batch_locked() {
+        cq_batch_ = false;
+        publish_cq_tail_locked(cq_batch_tail_);
+    }
     void after_unlock(IssueList& to_issue);
     void release_drain_locked(IssueList& to_issue);
     void check_count_timeouts_locked(IssueList& to_issue);
@@ -191,6 +205,7 @@ class SyscallCompletionRing {
     // (ResourceLimits::max_inflight), released when the request is freed.
     const std::shared_ptr<kernel::ResourceUsage> usage_;
     const uint32_t max_inflight_;
+    const uint64_t spin_ns_;         // how long a waiter polls the CQ before sleeping
     bool inflight_limited_ = false;  // the last submit_sqes took nothing for the limit
     std::atomic<bool> holds_ring_slot_{false};
 
@@ -208,6 +223,8 @@ class SyscallCompletionRing {
     // A waiter sleeps until the CQ tail reaches this (the lowest any waiter needs), so a
     // batch of completions wakes it once, not once per CQE.
     uint32_t cq_wake_tail_ = 0;
+    bool cq_batch_ = false;  // complete_many is posting: the tail is published at its end
+    uint32_t cq_batch_tail_ = 0;
     struct OverflowCqe {
         uint64_t user_data;
         int32_t res;

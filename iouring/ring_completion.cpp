@@ -6,6 +6,7 @@
 #include "iouring/clock.h"
 #include "iouring/manager.h"
 #include "iouring/ring.h"
+#include "iouring/spin_wait.h"
 
 namespace toyos::iouring {
 
@@ -25,8 +26,12 @@ void SyscallCompletionRing::complete_many(Request* const* reqs, const int32_t* r
     IssueList to_issue;
     {
         std::lock_guard lock(mutex_);
+        // The CQ tail moves once for the batch, as Linux commits its CQ once per flush: a
+        // process polling the CQ wakes to the whole batch, and is woken once.
+        begin_cq_batch_locked();
         for (size_t i = 0; i < n; ++i)
             complete_locked(reqs[i], res[i], reqs[i]->cqe_flags, to_issue);
+        end_cq_batch_locked();
     }
     after_unlock(to_issue);
 }
@@ -53,18 +58,23 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     const bool skip = req->skip_cqe || ((req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS) && !failed);
     if (!skip) post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
     // The counters' writers are serialized by mutex_ (ring_stats.h).
+    // (CQEs posted are counted where the tail is published, once per batch.)
+    bool sampled = false;
     if (stats_.enabled) {
-        if (!ledger_.record(req->seq)) RingStats::add(stats_.duplicated);
-        if (closing_) RingStats::add(stats_.completed_at_teardown);
-        if (skip) RingStats::add(stats_.cqes_skipped);
         RingStats::add(stats_.completed);
-        if (res == -ECANCELED)
-            RingStats::add(stats_.cancelled);
-        else if (res < 0)
-            RingStats::add(stats_.failed);
+        if (!ledger_.record(req->seq)) [[unlikely]]
+            RingStats::add(stats_.duplicated);
+        if (skip || closing_ || res < 0) [[unlikely]] {
+            if (closing_) RingStats::add(stats_.completed_at_teardown);
+            if (skip) RingStats::add(stats_.cqes_skipped);
+            if (res == -ECANCELED)
+                RingStats::add(stats_.cancelled);
+            else if (res < 0)
+                RingStats::add(stats_.failed);
+        }
+        sampled = RingStats::sampled(req->seq);
     }
-    const bool sampled = stats_.enabled && RingStats::sampled(req->seq);
-    if (sampled || tracing_) {
+    if (sampled || tracing_) [[unlikely]] {
         const uint64_t now = monotonic_ns();
         if (sampled) stats_.record_latency(req->opcode, now - req->submit_ns);
         if (tracing_)
@@ -168,7 +178,7 @@ void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uin
     const bool cqe32 = mem_.cqe_size() == 32;
     if (overflow_.empty()) {
         const uint32_t head = mem_.cq_head().load(std::memory_order_acquire);
-        const uint32_t tail = mem_.cq_tail().load(std::memory_order_relaxed);
+        const uint32_t tail = cq_tail_locked();
         if (tail - head < mem_.cq_entries()) {
             io_uring_cqe* cqe = mem_.cqe(tail);
             cqe->user_data = user_data;
@@ -178,11 +188,10 @@ void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uin
                 cqe->big_cqe[0] = big != nullptr ? big[0] : 0;
                 cqe->big_cqe[1] = big != nullptr ? big[1] : 0;
             }
-            mem_.cq_tail().store(tail + 1, std::memory_order_release);
-            if (stats_.enabled) RingStats::add(stats_.cqes_posted);
-            if (cq_waiters_ > 0 && static_cast<int32_t>(tail + 1 - cq_wake_tail_) >= 0)
-                cq_cv_.notify_all();
-            if (regs_.has_eventfd()) regs_.signal_eventfd();
+            if (cq_batch_)
+                cq_batch_tail_ = tail + 1;
+            else
+                publish_cq_tail_locked(tail + 1);
             return;
         }
     }
@@ -193,10 +202,19 @@ void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uin
     mem_.sq_flags().fetch_or(IORING_SQ_CQ_OVERFLOW, std::memory_order_release);
 }
 
+void SyscallCompletionRing::publish_cq_tail_locked(uint32_t tail) {
+    const uint32_t old = mem_.cq_tail().load(std::memory_order_relaxed);
+    if (tail == old) return;
+    mem_.cq_tail().store(tail, std::memory_order_release);
+    if (stats_.enabled) RingStats::add(stats_.cqes_posted, tail - old);
+    if (cq_waiters_ > 0 && static_cast<int32_t>(tail - cq_wake_tail_) >= 0) cq_cv_.notify_all();
+    if (regs_.has_eventfd()) regs_.signal_eventfd();
+}
+
 bool SyscallCompletionRing::flush_overflow_locked() {
     if (overflow_.empty()) return true;
     const uint32_t head = mem_.cq_head().load(std::memory_order_acquire);
-    uint32_t tail = mem_.cq_tail().load(std::memory_order_relaxed);
+    uint32_t tail = cq_tail_locked();
     bool posted = false;
     while (!overflow_.empty() && tail - head < mem_.cq_entries()) {
         const OverflowCqe& o = overflow_.front();
@@ -211,11 +229,12 @@ bool SyscallCompletionRing::flush_overflow_locked() {
         overflow_.pop_front();
         ++tail;
         posted = true;
-        if (stats_.enabled) RingStats::add(stats_.cqes_posted);
     }
     if (posted) {
-        mem_.cq_tail().store(tail, std::memory_order_release);
-        if (regs_.has_eventfd()) regs_.signal_eventfd();
+        if (cq_batch_)
+            cq_batch_tail_ = tail;
+        else
+            publish_cq_tail_locked(tail);
     }
     if (overflow_.empty()) {
         mem_.sq_flags().fetch_and(~uint32_t{IORING_SQ_CQ_OVERFLOW}, std::memory_order_release);
@@ -229,8 +248,31 @@ Result<void> SyscallCompletionRing::wait_cqes(kernel::Process& caller, uint32_t 
     using Clock = std::chrono::steady_clock;
     const auto deadline = timeout_ns >= 0 ? Clock::now() + std::chrono::nanoseconds(timeout_ns)
                                           : Clock::time_point::max();
-    std::unique_lock lock(mutex_);
     min = std::min(min, mem_.cq_entries());
+    auto cq_ready = [&] {
+        return mem_.cq_tail().load(std::memory_order_acquire) -
+                   mem_.cq_head().load(std::memory_order_acquire) >=
+               min;
+    };
+    // Poll first (lock-free: the tail is published with release); a completer then needs no
+    // futex wake-up. Waits shorter than the budget only poll for their own length.
+    const uint64_t budget = timeout_ns >= 0
+                                ? std::min<uint64_t>(spin_ns_, static_cast<uint64_t>(timeout_ns))
+                                : spin_ns_;
+    if (!cq_ready() && spin_until(budget, [&] { return cq_ready() || caller.killed(); }) &&
+        cq_ready()) {
+        RingStats::bump(stats_.waits_spun);
+        return {};
+    }
+    bool slept = false;
+    struct CountSleep {
+        bool& slept;
+        std::atomic<uint64_t>& counter;
+        ~CountSleep() {
+            if (slept) RingStats::bump(counter);
+        }
+    } count_sleep{slept, stats_.waits_slept};
+    std::unique_lock lock(mutex_);
     for (;;) {
         flush_overflow_locked();
         const uint32_t head = mem_.cq_head().load(std::memory_order_acquire);
@@ -244,6 +286,7 @@ Result<void> SyscallCompletionRing::wait_cqes(kernel::Process& caller, uint32_t 
         if (cq_waiters_ == 0 || static_cast<int32_t>(want - cq_wake_tail_) < 0)
             cq_wake_tail_ = want;
         ++cq_waiters_;
+        slept = true;
         cq_cv_.wait_for(lock,
                         std::min<Clock::duration>(deadline - now, std::chrono::milliseconds(20)));
         --cq_waiters_;

@@ -80,6 +80,8 @@ std::string SyscallCompletionRing::fdinfo(int fd) const {
     line(out, "Failed:\t%" PRIu64 "\n", s.failed.load(std::memory_order_relaxed));
     line(out, "SqDropped:\t%" PRIu64 "\n", s.sq_dropped.load(std::memory_order_relaxed));
     line(out, "Busy:\t%" PRIu64 "\n", s.ebusy.load(std::memory_order_relaxed));
+    line(out, "WaitsSpun:\t%" PRIu64 "\n", s.waits_spun.load(std::memory_order_relaxed));
+    line(out, "WaitsSlept:\t%" PRIu64 "\n", s.waits_slept.load(std::memory_order_relaxed));
     line(out, "Duplicated:\t%" PRIu64 "\n", s.duplicated.load(std::memory_order_relaxed));
     line(out, "CompletedAtTeardown:\t%" PRIu64 "\n",
          s.completed_at_teardown.load(std::memory_order_relaxed));

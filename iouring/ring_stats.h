@@ -41,6 +41,9 @@ struct RingStats {
     std::atomic<uint64_t> failed{0};        // completed with another -errno
     std::atomic<uint64_t> sq_dropped{0};    // invalid SQ array entries skipped
     std::atomic<uint64_t> ebusy{0};         // enters refused by backpressure
+    // Enters that waited for CQEs: satisfied while polling (iouring/spin_wait.h), or asleep.
+    std::atomic<uint64_t> waits_spun{0};
+    std::atomic<uint64_t> waits_slept{0};
     // Conservation (completion_ledger.h): completions for a sequence number that had already
     // completed or was never given; accepted numbers that never completed (known at teardown);
     // completions produced while the ring was being torn down (its process never reaps them);

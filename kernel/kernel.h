@@ -38,6 +38,9 @@ struct KernelConfig {
     bool sqpoll = false;      // host rings in SQPOLL mode
     unsigned sqpoll_idle_ms = 1000;
     int sqpoll_cpu = -1;
+    // How long a host reactor polls for the next batch, and a process for its CQEs, before
+    // sleeping (iouring/spin_wait.h). 0: sleep at once. toyos run --spin-us.
+    uint64_t spin_ns = 200000;
     bool trace = false;  // record every ring operation (toyos run --trace FILE)
     // The io_uring subsystem's per-operation statistics (toyos run --stats off: none).
     bool stats = true;
