@@ -36,6 +36,30 @@ bool CompletionLedger::record_slow(uint64_t seq) {
     return true;
 }
 
+uint64_t CompletionLedger::flush() {
+    const uint64_t begin = run_begin_, end = run_end_;
+    run_begin_ = end;  // empty; a completion for `end` extends it
+    if (begin == end) return 0;
+    const uint64_t before = duplicated_;
+    if (closed_ || begin < base_ || end - base_ > words_.size() * kBits) {
+        for (uint64_t s = begin; s < end; ++s) (void)record(s);  // the general path
+        return duplicated_ - before;
+    }
+    // Inside the window: whole words at a time (base_ is the first number of word 0).
+    for (uint64_t s = begin; s < end;) {
+        const uint64_t off = s - base_;
+        const uint64_t first = off % kBits;
+        const uint64_t n = std::min<uint64_t>(kBits - first, end - s);
+        const uint64_t mask = (n == kBits ? ~uint64_t{0} : (uint64_t{1} << n) - 1) << first;
+        uint64_t& w = word(off / kBits);
+        duplicated_ += static_cast<uint64_t>(std::popcount(w & mask));
+        w |= mask;
+        s += n;
+    }
+    slide();
+    return duplicated_ - before;
+}
+
 // Past every word whose numbers all completed.
 void CompletionLedger::slide() {
     while (word(0) == ~uint64_t{0}) {
@@ -72,6 +96,7 @@ void CompletionLedger::grow(uint64_t words_needed) {
 
 void CompletionLedger::close(uint64_t next_seq) {
     if (closed_) return;
+    flush();
     closed_ = true;
     lost_ += stragglers_.size();  // all were accepted: they are below base_
     for (uint64_t i = 0; i < words_.size(); ++i) {

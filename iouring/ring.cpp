@@ -190,9 +190,13 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     // Submissions are counted once per enter; before any of them completes, so that
     // Pending (submitted - completed) never reads negative.
     uint32_t counted = 0;
+    uint8_t run_op = 0;
+    uint32_t run_count = 0;
     auto count_submitted = [&] {
         if (counting && accepted > counted) RingStats::add(stats_.submitted, accepted - counted);
         counted = accepted;
+        if (run_count > 0) RingStats::add(stats_.op_count[run_op], run_count);
+        run_count = 0;
     };
     auto fail_chain = [&] {
         count_submitted();
@@ -205,7 +209,7 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
             r = next;
         }
     };
-    auto end_chain = [&] {
+    auto end_chain = [&]() __attribute__((always_inline)) {  // once per SQE: keep it inline
         if (chain_failed)
             fail_chain();
         else if (chain_head != nullptr)
@@ -245,7 +249,15 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
         int res = prep(req, sqe);
         if (faults_ != nullptr && res >= 0) [[unlikely]]
             decide_fault(req);
-        if (counting) RingStats::add(stats_.op_count[req->opcode]);
+        if (counting) {
+            // Per opcode, counted per run of equal opcodes (a batch is mostly one).
+            if (req->opcode != run_op) {
+                if (run_count > 0) RingStats::add(stats_.op_count[run_op], run_count);
+                run_op = req->opcode;
+                run_count = 0;
+            }
+            ++run_count;
+        }
         ++accepted;
         const bool linked = req->sqe_flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK);
 
@@ -646,6 +658,7 @@ void SyscallCompletionRing::close_ledger() {
     std::lock_guard sl(submit_mutex_);
     std::lock_guard lock(mutex_);
     if (!stats_.enabled || stats_.ledger_closed.load(std::memory_order_relaxed) != 0) return;
+    count_completions_locked();
     const uint64_t duplicated_before = ledger_.duplicated();
     ledger_.close(next_seq_.load(std::memory_order_relaxed));
     RingStats::add(stats_.lost, ledger_.lost());

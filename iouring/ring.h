@@ -166,8 +166,10 @@ class SyscallCompletionRing {
     }
     void end_cq_batch_locked() {
         cq_batch_ = false;
+        count_completions_locked();
         publish_cq_tail_locked(cq_batch_tail_);
     }
+    void count_completions_locked();
     void after_unlock(IssueList& to_issue);
     void release_drain_locked(IssueList& to_issue);
     void check_count_timeouts_locked(IssueList& to_issue);
@@ -244,7 +246,8 @@ class SyscallCompletionRing {
     bool closing_ = false;
     // Exactly one completion per accepted sequence number (with stats on); closed at teardown.
     CompletionLedger ledger_;
-    std::vector<TraceEvent> trace_;  // with --trace: every completed operation
+    uint64_t uncounted_completions_ = 0;  // inside a CQ batch: counted at its end
+    std::vector<TraceEvent> trace_;       // with --trace: every completed operation
     std::vector<std::unique_ptr<Request[]>> slabs_;
     Request* free_ = nullptr;
 };

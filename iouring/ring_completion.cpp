@@ -56,22 +56,20 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     const bool failed = res < 0 || (matters && res >= 0 && is_read_write(req->opcode) &&
                                     static_cast<size_t>(res) < req->expected_bytes());
     const bool skip = req->skip_cqe || ((req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS) && !failed);
-    if (!skip) post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
+    if (!skip)
+        post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
+    else if (stats_.enabled)
+        RingStats::add(stats_.cqes_skipped);
     // The counters' writers are serialized by mutex_ (ring_stats.h).
     // (CQEs posted are counted where the tail is published, once per batch.)
     bool sampled = false;
     if (stats_.enabled) {
-        RingStats::add(stats_.completed);
-        if (!ledger_.record(req->seq)) [[unlikely]]
-            RingStats::add(stats_.duplicated);
-        if (skip || closing_ || res < 0) [[unlikely]] {
-            if (closing_) RingStats::add(stats_.completed_at_teardown);
-            if (skip) RingStats::add(stats_.cqes_skipped);
-            if (res == -ECANCELED)
-                RingStats::add(stats_.cancelled);
-            else if (res < 0)
-                RingStats::add(stats_.failed);
-        }
+        // Counted and checked against the ledger once per batch (count_completions_locked).
+        ledger_.note(req->seq);
+        ++uncounted_completions_;
+        if (!cq_batch_) count_completions_locked();
+        if (res < 0) [[unlikely]]
+            RingStats::add(res == -ECANCELED ? stats_.cancelled : stats_.failed);
         sampled = RingStats::sampled(req->seq);
     }
     if (sampled || tracing_) [[unlikely]] {
@@ -200,6 +198,15 @@ void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uin
         user_data, res, cflags, {big != nullptr ? big[0] : 0, big != nullptr ? big[1] : 0}});
     if (stats_.enabled) RingStats::add(stats_.overflowed);
     mem_.sq_flags().fetch_or(IORING_SQ_CQ_OVERFLOW, std::memory_order_release);
+}
+
+void SyscallCompletionRing::count_completions_locked() {
+    if (uncounted_completions_ == 0) return;
+    RingStats::add(stats_.completed, uncounted_completions_);
+    if (closing_) RingStats::add(stats_.completed_at_teardown, uncounted_completions_);
+    uncounted_completions_ = 0;
+    if (const uint64_t dup = ledger_.flush()) [[unlikely]]
+        RingStats::add(stats_.duplicated, dup);
 }
 
 void SyscallCompletionRing::publish_cq_tail_locked(uint32_t tail) {

@@ -8,8 +8,10 @@
 // the ring counts nothing per operation (`enabled` is false).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstdint>
 
 #include "iouring/latency_histogram.h"
@@ -70,12 +72,7 @@ struct RingStats {
     }
 
     static int batch_bucket(uint32_t n) {
-        int b = 0;
-        while (n > 1 && b < kBatchBuckets - 1) {
-            n >>= 1;
-            ++b;
-        }
-        return b;
+        return n <= 1 ? 0 : std::min(static_cast<int>(std::bit_width(n)) - 1, kBatchBuckets - 1);
     }
     // For counters with several concurrent writers.
     static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {

@@ -100,4 +100,39 @@ TEST(CompletionLedger, ACompletionForANumberNeverGivenIsADuplicate) {
     EXPECT_EQ(l.duplicated(), 2u);
 }
 
+// note()/flush(): the ring's batched form. Runs of consecutive numbers are applied a word at a
+// time; what breaks a run (out of order, a duplicate, a number behind or beyond the window)
+// takes the general path, and the duplicates are counted when flushed.
+TEST(CompletionLedger, NotedRunsBalanceLikeRecords) {
+    CompletionLedger l;
+    for (uint64_t s = 1; s <= 1000; ++s) l.note(s);
+    EXPECT_EQ(l.flush(), 0u);
+    EXPECT_EQ(l.completed_below(), 961u);  // whole words: 15 x 64 + 1
+    // Out of order, in runs of 10 across word edges and across a window growth.
+    std::vector<uint64_t> starts;
+    for (uint64_t b = 1001; b < 1001 + 5000; b += 10) starts.push_back(b);
+    std::shuffle(starts.begin(), starts.end(), std::mt19937_64(3));
+    for (uint64_t b : starts)
+        for (uint64_t s = b; s < b + 10; ++s) l.note(s);
+    EXPECT_EQ(l.flush(), 0u);
+    l.close(6001);
+    EXPECT_EQ(l.lost(), 0u);
+    EXPECT_EQ(l.duplicated(), 0u);
+}
+
+TEST(CompletionLedger, NotedDuplicatesAreFoundWhenFlushed) {
+    CompletionLedger l;
+    for (uint64_t s = 1; s <= 100; ++s) l.note(s);
+    l.note(50);  // breaks the run: 1..100 are applied, then 50 again
+    l.note(51);
+    EXPECT_EQ(l.flush(), 2u);
+    EXPECT_EQ(l.duplicated(), 2u);
+    l.note(0);  // never given: behind the window
+    EXPECT_EQ(l.flush(), 1u);
+    l.note(102);   // 101 is never completed
+    l.close(103);  // close flushes what is noted
+    EXPECT_EQ(l.lost(), 1u);
+    EXPECT_EQ(l.duplicated(), 3u);
+}
+
 }  // namespace
