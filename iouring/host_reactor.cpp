@@ -598,7 +598,7 @@ bool HostReactor::spin_for_work() {
     const bool see_completions = (setup_flags_ & IORING_SETUP_TASKRUN_FLAG) != 0;
     if (!see_completions && host_inflight_ > 1) return false;
     const unsigned* sq_flags = ring_.sq.kflags;
-    return spin_until(config_.spin_ns, [&] {
+    return spin_until(config_.spin_ns, spin_backoff_, [&] {
         if (pending_.load(std::memory_order_acquire) > 0 ||
             stopping_.load(std::memory_order_relaxed))
             return true;

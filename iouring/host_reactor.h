@@ -16,6 +16,7 @@
 
 #include "iouring/host_features.h"
 #include "iouring/host_ring_executor.h"
+#include "iouring/spin_wait.h"
 #include "kernel/result.h"
 
 namespace toyos::iouring {
@@ -131,6 +132,7 @@ class HostReactor {
     std::unordered_map<const SyscallCompletionRing*, Mirror> mirrors_;
     SlotRanges buf_slots_, file_slots_;
     std::binary_semaphore started_{0};
+    SpinBackoff spin_backoff_;
     int start_error_ = 0;
 };
 

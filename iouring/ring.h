@@ -21,6 +21,7 @@
 #include "iouring/request.h"
 #include "iouring/ring_memory.h"
 #include "iouring/ring_stats.h"
+#include "iouring/spin_wait.h"
 #include "iouring/trace_log.h"
 #include "kernel/process.h"
 
@@ -166,8 +167,7 @@ class SyscallCompletionRing {
     }
     void end_cq_batch_locked() {
         cq_batch_ = false;
-        count_completions_locked();
-        publish_cq_tail_locked(cq_batch_tail_);
+        publish_cq_tail_locked(cq_batch_tail_);  // counts the batch's completions too
     }
     void count_completions_locked();
     void after_unlock(IssueList& to_issue);
@@ -207,7 +207,8 @@ class SyscallCompletionRing {
     // (ResourceLimits::max_inflight), released when the request is freed.
     const std::shared_ptr<kernel::ResourceUsage> usage_;
     const uint32_t max_inflight_;
-    const uint64_t spin_ns_;         // how long a waiter polls the CQ before sleeping
+    const uint64_t spin_ns_;  // how long a waiter polls the CQ before sleeping
+    SpinBackoff wait_backoff_;
     bool inflight_limited_ = false;  // the last submit_sqes took nothing for the limit
     std::atomic<bool> holds_ring_slot_{false};
 

@@ -56,21 +56,22 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     const bool failed = res < 0 || (matters && res >= 0 && is_read_write(req->opcode) &&
                                     static_cast<size_t>(res) < req->expected_bytes());
     const bool skip = req->skip_cqe || ((req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS) && !failed);
-    if (!skip)
-        post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
-    else if (stats_.enabled)
-        RingStats::add(stats_.cqes_skipped);
-    // The counters' writers are serialized by mutex_ (ring_stats.h).
-    // (CQEs posted are counted where the tail is published, once per batch.)
+    // The counters' writers are serialized by mutex_ (ring_stats.h). Completions (and CQEs)
+    // are counted, and checked against the ledger, where the CQ tail is published: once per
+    // batch (count_completions_locked).
     bool sampled = false;
     if (stats_.enabled) {
-        // Counted and checked against the ledger once per batch (count_completions_locked).
         ledger_.note(req->seq);
         ++uncounted_completions_;
-        if (!cq_batch_) count_completions_locked();
         if (res < 0) [[unlikely]]
             RingStats::add(res == -ECANCELED ? stats_.cancelled : stats_.failed);
         sampled = RingStats::sampled(req->seq);
+    }
+    if (!skip) [[likely]] {
+        post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
+    } else {
+        if (stats_.enabled) RingStats::add(stats_.cqes_skipped);
+        if (!cq_batch_) count_completions_locked();
     }
     if (sampled || tracing_) [[unlikely]] {
         const uint64_t now = monotonic_ns();
@@ -198,6 +199,7 @@ void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uin
         user_data, res, cflags, {big != nullptr ? big[0] : 0, big != nullptr ? big[1] : 0}});
     if (stats_.enabled) RingStats::add(stats_.overflowed);
     mem_.sq_flags().fetch_or(IORING_SQ_CQ_OVERFLOW, std::memory_order_release);
+    if (!cq_batch_) count_completions_locked();
 }
 
 void SyscallCompletionRing::count_completions_locked() {
@@ -210,6 +212,7 @@ void SyscallCompletionRing::count_completions_locked() {
 }
 
 void SyscallCompletionRing::publish_cq_tail_locked(uint32_t tail) {
+    count_completions_locked();  // before the CQEs show: a reader never sees them uncounted
     const uint32_t old = mem_.cq_tail().load(std::memory_order_relaxed);
     if (tail == old) return;
     mem_.cq_tail().store(tail, std::memory_order_release);
@@ -266,7 +269,8 @@ Result<void> SyscallCompletionRing::wait_cqes(kernel::Process& caller, uint32_t 
     const uint64_t budget = timeout_ns >= 0
                                 ? std::min<uint64_t>(spin_ns_, static_cast<uint64_t>(timeout_ns))
                                 : spin_ns_;
-    if (!cq_ready() && spin_until(budget, [&] { return cq_ready() || caller.killed(); }) &&
+    if (!cq_ready() &&
+        spin_until(budget, wait_backoff_, [&] { return cq_ready() || caller.killed(); }) &&
         cq_ready()) {
         RingStats::bump(stats_.waits_spun);
         return {};

@@ -10,9 +10,11 @@
 // the case this is for: a process and its reactor handing batches back and forth.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <thread>
+#include <utility>
 
 #include "iouring/clock.h"
 
@@ -39,6 +41,34 @@ class SpinGate {
     std::atomic<unsigned> spinning_{0};
 };
 
+// Polling pays only where hand-offs are quick (page-cache I/O, NOPs). Where they are not (a
+// device's I/O, an idle socket) a poll that found nothing wasted a CPU the device path or
+// another thread could have used, so a site that polled in vain sleeps at once for its next
+// waits, twice as many after each further miss (up to 64), and polls again after that; a
+// poll that found its work ends the backoff. Relaxed atomics: several threads may wait at one
+// site, and the policy only needs to be roughly right.
+class SpinBackoff {
+  public:
+    bool should_spin() {
+        const uint32_t s = skip_.load(std::memory_order_relaxed);
+        if (s == 0) return true;
+        skip_.store(s - 1, std::memory_order_relaxed);
+        return false;
+    }
+    void hit() { penalty_.store(0, std::memory_order_relaxed); }
+    void miss() {
+        const uint32_t p = penalty_.load(std::memory_order_relaxed);
+        const uint32_t next = p == 0 ? 1 : std::min<uint32_t>(p * 2, kMaxPenalty);
+        penalty_.store(next, std::memory_order_relaxed);
+        skip_.store(next, std::memory_order_relaxed);
+    }
+    static constexpr uint32_t kMaxPenalty = 64;
+
+  private:
+    std::atomic<uint32_t> skip_{0};
+    std::atomic<uint32_t> penalty_{0};
+};
+
 // Polls `ready` for up to `budget_ns`; true as soon as it holds, false when the budget ran out
 // or the gate had no room (the caller then sleeps). Reads the clock once per 64 polls.
 template <typename Ready>
@@ -61,6 +91,18 @@ bool spin_until(uint64_t budget_ns, Ready&& ready) {
         if ((i & 63) == 0 && monotonic_ns() - start >= budget_ns) break;
     }
     gate.leave();
+    return met;
+}
+
+// The same, for a site with a backoff: skipped while it backs off, and telling it the outcome.
+template <typename Ready>
+bool spin_until(uint64_t budget_ns, SpinBackoff& backoff, Ready&& ready) {
+    if (budget_ns == 0 || !backoff.should_spin()) return false;
+    const bool met = spin_until(budget_ns, std::forward<Ready>(ready));
+    if (met)
+        backoff.hit();
+    else
+        backoff.miss();
     return met;
 }
 

@@ -28,6 +28,27 @@ TEST(SpinGate, OneSpinnerPerCpuAndNoneOnOneCpu) {
     EXPECT_TRUE(two.try_enter());
 }
 
+TEST(SpinBackoff, AMissSleepsTheNextWaitsTwiceAsManyEachTimeAndAHitEndsIt) {
+    iouring::SpinBackoff b;
+    auto skipped_before_next_poll = [&] {
+        unsigned n = 0;
+        while (!b.should_spin()) ++n;
+        return n;
+    };
+    EXPECT_EQ(skipped_before_next_poll(), 0u);
+    b.miss();
+    EXPECT_EQ(skipped_before_next_poll(), 1u);
+    b.miss();
+    EXPECT_EQ(skipped_before_next_poll(), 2u);
+    b.miss();
+    EXPECT_EQ(skipped_before_next_poll(), 4u);
+    for (int i = 0; i < 10; ++i) b.miss();
+    EXPECT_EQ(skipped_before_next_poll(), iouring::SpinBackoff::kMaxPenalty);
+    b.hit();
+    b.miss();  // after a hit the backoff starts over
+    EXPECT_EQ(skipped_before_next_poll(), 1u);
+}
+
 TEST(SpinUntil, StopsWhenReadyOrWhenTheBudgetRunsOut) {
     if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one CPU: nobody spins";
     EXPECT_FALSE(iouring::spin_until(0, [] { return true; }));  // no budget: sleep at once
