@@ -150,6 +150,10 @@ void HostRingExecutor::issue(Request* req) {
     s.tail = req;
 }
 
+SqPoller& HostRingExecutor::sq_poller_for(const SyscallCompletionRing& ring) const {
+    return *reactor_for(&ring).sq_poller();
+}
+
 void HostRingExecutor::flush() {
     push_staged();
 }
