@@ -3,8 +3,8 @@
 #   CASE_ID WORKLOAD QD DIRECT VARIANT SYSTEMS [ROUNDS]
 # WORKLOAD is nop, RW-BS or wal; QD the iodepth (for nop the batch); DIRECT 0 reads through the
 # page cache (warmed before each measurement); VARIANT plain, fixed (registered buffers and
-# file), sqpoll (toy and host rings in SQPOLL mode, fio's sqthread_poll) or toysqpoll (the toy
-# ring only: where SQPOLL's cost lies); SYSTEMS the
+# file), sqpoll (toy and host rings in SQPOLL mode, fio's sqthread_poll), toysqpoll (the toy
+# ring only), hostsqpoll (the host rings only: where SQPOLL's cost lies); SYSTEMS the
 # comma-separated systems of bench/systems.sh, run interleaved; ROUNDS (default 1) how often
 # per repeat (the counters' cost is a few percent: more pairs of off and on runs). fio's io_uring engine has no
 # NOP, so the NOP cases compare with the raw liburing loop only.
@@ -19,6 +19,7 @@ CASES=(
   "randread-4k-qd64-fixed  randread-4k 64 0 fixed  toyos-uring,fio,raw"
   "randread-4k-qd64-sqpoll randread-4k 64 0 sqpoll toyos-uring,fio,raw"
   "randread-4k-qd64-toysqpoll randread-4k 64 0 toysqpoll toyos-uring"
+  "randread-4k-qd64-hostsqpoll randread-4k 64 0 hostsqpoll toyos-uring"
   "direct-randread-4k-qd64 randread-4k 64 1 plain  toyos-uring,toyos-threads,fio,raw"
   "direct-randread-4k-qd64-fixed randread-4k 64 1 fixed toyos-uring,fio,raw"
   "direct-read-128k-qd128 read-128k  128 1 plain  toyos-uring,toyos-threads,fio,raw"

@@ -13,7 +13,7 @@ warm_page_cache() {
 #   SYSTEM:   toyos-uring | toyos-threads | toyos-stats-off | toyos-stats-on | toyos-trace | fio | raw
 #   WORKLOAD: nop | RW-BS (randread-4k, read-128k, randwrite-4k) | wal
 #   QD:       iodepth (for nop: the batch, submitted and reaped together)
-#   VARIANT:  plain | fixed (registered buffers and file) | sqpoll | toysqpoll (toyos only)
+#   VARIANT:  plain | fixed (registered buffers and file) | sqpoll | toysqpoll | hostsqpoll (toyos only)
 measure() {
   local system=$1 workload=$2 qd=$3 direct=$4 variant=$5
   case $system in
@@ -47,6 +47,7 @@ measure_toyos() {
     fixed) prog_opts+=(--fixedbufs --registerfiles) ;;
     sqpoll) run_opts+=(--sqpoll) prog_opts+=(--sqpoll) ;;
     toysqpoll) prog_opts+=(--sqpoll) ;;
+    hostsqpoll) run_opts+=(--sqpoll) ;;
   esac
   if [[ $workload == wal ]]; then
     run_logged "$TOYOS" run "${run_opts[@]}" wal --filename /wal.log --output-format=json \
