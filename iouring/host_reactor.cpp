@@ -50,8 +50,6 @@ HostReactor::HostReactor(unsigned index, const HostRingConfig& config, const Hos
     const bool tables = kind != Kind::Passthrough;
     buf_slots_.size = tables && features.sparse_buffers ? kHostBufferSlots : 0;
     file_slots_.size = tables && features.sparse_files ? kHostFileSlots : 0;
-    if (kind == Kind::General)
-        sq_poller_ = std::make_unique<SqPoller>([this] { wake_if_sleeping(); });
 }
 
 HostReactor::~HostReactor() {
@@ -82,12 +80,6 @@ kernel::Result<void> HostReactor::start(int attach_fd) {
 }
 
 void HostReactor::push_batch(Request* head) {
-    if (on_reactor_thread()) {
-        // Issued by our own SQ polling: straight to the backlog (waiting for a full queue to
-        // drain would wait for ourselves).
-        for (Request* r = head; r != nullptr; r = r->exec_next) backlog_.push_back(r);
-        return;
-    }
     while (!queue_.bounded_push(head)) std::this_thread::yield();
     pending_.fetch_add(1, std::memory_order_seq_cst);
 }
@@ -496,7 +488,6 @@ unsigned HostReactor::setup_ring_flags() const {
 
 void HostReactor::loop() {
     t_reactor = this;
-    if (sq_poller_) sq_poller_->set_thread_id(static_cast<pid_t>(::gettid()));
     io_uring_params p{};
     p.flags = setup_ring_flags();
     if (p.flags & IORING_SETUP_SQPOLL) {
@@ -559,25 +550,10 @@ void HostReactor::loop() {
         // runs the completions that are ready (DEFER_TASKRUN) and, when there is nothing else
         // to do, waits for the next one: one io_uring_enter per batch, not two.
         bool progress = run_commands();
-        bool sq_awake = false;
-        if (sq_poller_ && sq_poller_->any_awake()) {
-            bool worked = false;
-            sq_awake = sq_poller_->poll_once(worked);
-            progress = progress || worked;
-        }
         if (drain_requests() > 0) progress = true;
         if (reap() > 0) progress = true;
         if (progress && ++busy_rounds < 2) continue;  // look once more before entering
         busy_rounds = 0;
-        if (sq_awake) {
-            // A toy SQPOLL ring is awake: keep polling it, as its SQ thread would, entering
-            // the host only to submit (or, without TASKRUN_FLAG, to see completions).
-            if (unsubmitted_ > 0 ||
-                (host_inflight_ > 1 && !(setup_flags_ & IORING_SETUP_TASKRUN_FLAG)))
-                submit(false);
-            if (!progress) cpu_relax();
-            continue;
-        }
         if (sqpoll) {
             // The host's poller takes the SQEs (submit only wakes it when it sleeps); spin a
             // little on the CQ before sleeping in the host.
@@ -602,8 +578,7 @@ void HostReactor::loop() {
             continue;
         }
         sleeping_.store(true, std::memory_order_seq_cst);
-        if (pending_.load(std::memory_order_seq_cst) > 0 || !backlog_.empty() ||
-            (sq_poller_ && sq_poller_->any_awake())) {
+        if (pending_.load(std::memory_order_seq_cst) > 0 || !backlog_.empty()) {
             sleeping_.store(false, std::memory_order_seq_cst);
             continue;
         }

@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <functional>
-#include <memory>
 #include <semaphore>
 #include <thread>
 #include <unordered_map>
@@ -18,7 +17,6 @@
 #include "iouring/host_features.h"
 #include "iouring/host_ring_executor.h"
 #include "iouring/spin_wait.h"
-#include "iouring/sq_poller.h"
 #include "kernel/result.h"
 
 namespace toyos::iouring {
@@ -52,10 +50,6 @@ class HostReactor {
     // Runs `fn` on the reactor thread and waits for it (inline when already there).
     void run_sync(const std::function<void()>& fn);
     int cancel(Request* req);
-
-    // The toy SQPOLL rings this reactor serves: it consumes their SQs in its loop (General
-    // reactors only; null otherwise).
-    SqPoller* sq_poller() { return sq_poller_.get(); }
 
     void mirror_registrations(SyscallCompletionRing& ring);
     void forget_ring(SyscallCompletionRing& ring);
@@ -139,7 +133,6 @@ class HostReactor {
     SlotRanges buf_slots_, file_slots_;
     std::binary_semaphore started_{0};
     SpinBackoff spin_backoff_;
-    std::unique_ptr<SqPoller> sq_poller_;
     int start_error_ = 0;
 };
 

@@ -150,10 +150,6 @@ void HostRingExecutor::issue(Request* req) {
     s.tail = req;
 }
 
-SqPoller& HostRingExecutor::sq_poller_for(const SyscallCompletionRing& ring) const {
-    return *reactor_for(&ring).sq_poller();
-}
-
 void HostRingExecutor::flush() {
     push_staged();
 }

@@ -25,7 +25,6 @@ namespace toyos::iouring {
 
 class ThreadExecutor;
 class HostReactor;
-class SqPoller;
 
 struct HostRingConfig {
     unsigned reactors = 0;   // 0: one per host core, at most 4
@@ -79,9 +78,6 @@ class HostRingExecutor final : public Executor {
     void ring_closed(SyscallCompletionRing& ring) override;
 
     HostExecutorStats stats() const;
-    // The poller of `ring`'s reactor: toy SQPOLL rings are polled by the reactor that issues
-    // their requests.
-    SqPoller& sq_poller_for(const SyscallCompletionRing& ring) const;
     const HostRingConfig& config() const { return config_; }
     const char* setup_description() const { return setup_description_.c_str(); }
 

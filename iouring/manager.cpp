@@ -80,10 +80,6 @@ IoUringManager::~IoUringManager() {
     host_.reset();
 }
 
-SqPoller& IoUringManager::sq_poller_for(const SyscallCompletionRing& ring) {
-    return host_ ? host_->sq_poller_for(ring) : sq_poller_;
-}
-
 Result<int> IoUringManager::setup(kernel::Process& proc, uint32_t entries,
                                   io_uring_params& params) {
     params.sq_entries = entries;

@@ -91,9 +91,7 @@ class IoUringManager {
     const HostRingExecutor* host_executor() const { return host_.get(); }
     ThreadExecutor& thread_executor() { return *threads_; }
     TimerService& timers() { return timers_; }
-    // Who consumes `ring`'s SQ when it was set up with IORING_SETUP_SQPOLL: its host reactor
-    // with the uring executor, else the poller thread.
-    SqPoller& sq_poller_for(const SyscallCompletionRing& ring);
+    SqPoller& sq_poller() { return sq_poller_; }
 
     // io_uring_setup for `proc`: creates a ring and installs its fd.
     kernel::Result<int> setup(kernel::Process& proc, uint32_t entries, io_uring_params& params);

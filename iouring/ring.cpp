@@ -67,8 +67,7 @@ Result<std::shared_ptr<SyscallCompletionRing>> SyscallCompletionRing::create(
     ring->mem_.fill_offsets(&p.sq_off, &p.cq_off);
     manager.add_ring(ring.get());
     if (p.flags & IORING_SETUP_SQPOLL)
-        manager.sq_poller_for(*ring).add(ring.get(),
-                                         p.sq_thread_idle != 0 ? p.sq_thread_idle : 1000);
+        manager.sq_poller().add(ring.get(), p.sq_thread_idle != 0 ? p.sq_thread_idle : 1000);
     return ring;
 }
 
@@ -121,7 +120,7 @@ Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_s
     if (setup_flags_ & IORING_SETUP_SQPOLL) {
         // The poller consumes the SQ; enter only wakes it (and waits, below). Like Linux,
         // report to_submit as submitted.
-        if (flags & IORING_ENTER_SQ_WAKEUP) manager_.sq_poller_for(*this).wake(this);
+        if (flags & IORING_ENTER_SQ_WAKEUP) manager_.sq_poller().wake(this);
         if (flags & IORING_ENTER_SQ_WAIT) {
             while (mem_.sq_tail().load(std::memory_order_acquire) -
                        mem_.sq_head().load(std::memory_order_acquire) >=
@@ -586,7 +585,7 @@ void SyscallCompletionRing::set_sq_need_wakeup(bool on) {
 
 void SyscallCompletionRing::shutdown() {
     // The SQ poller stops touching this ring before anything else goes.
-    if (setup_flags_ & IORING_SETUP_SQPOLL) manager_.sq_poller_for(*this).remove(this);
+    if (setup_flags_ & IORING_SETUP_SQPOLL) manager_.sq_poller().remove(this);
     std::vector<Request*> issued;   // pinned
     std::vector<Request*> delayed;  // held back by an injected delay, timer disarmed
     {

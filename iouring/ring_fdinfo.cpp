@@ -58,7 +58,7 @@ std::string SyscallCompletionRing::fdinfo(int fd) const {
     line(out, "SQEs:\t%u\n", sq_tail - cached_sq_head);
     line(out, "CQEs:\t%u\n", cq_tail - cq_head);
     const bool sqpoll = setup_flags_ & IORING_SETUP_SQPOLL;
-    line(out, "SqThread:\t%d\n", sqpoll ? manager_.sq_poller_for(*this).thread_id() : -1);
+    line(out, "SqThread:\t%d\n", sqpoll ? manager_.sq_poller().thread_id() : -1);
     line(out, "SqThreadCpu:\t%d\n", -1);
     line(out, "UserFiles:\t%u\n", regs_.file_count());
     line(out, "UserBufs:\t%u\n", regs_.buffer_count());

@@ -69,14 +69,6 @@ class SpinBackoff {
     std::atomic<uint32_t> penalty_{0};
 };
 
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-}
-
 // Polls `ready` for up to `budget_ns`; true as soon as it holds, false when the budget ran out
 // or the gate had no room (the caller then sleeps). Reads the clock once per 64 polls.
 template <typename Ready>
@@ -91,7 +83,11 @@ bool spin_until(uint64_t budget_ns, Ready&& ready) {
             met = true;
             break;
         }
-        cpu_relax();
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        asm volatile("yield");
+#endif
         if ((i & 63) == 0 && monotonic_ns() - start >= budget_ns) break;
     }
     gate.leave();

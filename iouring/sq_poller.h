@@ -5,19 +5,12 @@
 //
 // A ring with nothing new for its sq_thread_idle gets IORING_SQ_NEED_WAKEUP set; userland then
 // enters with IORING_ENTER_SQ_WAKEUP to wake it. When every ring sleeps, so does the thread.
-//
-// With the uring executor there is no thread of its own: each host reactor drives a SqPoller
-// for the rings it serves (poll_once() in its loop), so a consumed SQE becomes a host SQE on the
-// same thread, as in Linux, where the SQ thread issues what it consumes. A separate poller
-// thread would make three busy threads (process, poller, reactor) out of two.
 #pragma once
 
 #include <sys/types.h>
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -29,9 +22,6 @@ class SyscallCompletionRing;
 class SqPoller {
   public:
     SqPoller() = default;
-    // Driven by its owner's thread: poll_once() there; `wake_owner` when a ring needs polling
-    // again (IORING_ENTER_SQ_WAKEUP, a new ring).
-    explicit SqPoller(std::function<void()> wake_owner) : wake_owner_(std::move(wake_owner)) {}
     ~SqPoller();
     SqPoller(const SqPoller&) = delete;
     SqPoller& operator=(const SqPoller&) = delete;
@@ -42,16 +32,8 @@ class SqPoller {
     // IORING_ENTER_SQ_WAKEUP.
     void wake(SyscallCompletionRing* ring);
     // The poller thread's host tid (fdinfo's SqThread), -1 before it started.
-    pid_t thread_id() const { return tid_.load(std::memory_order_relaxed); }
+    pid_t thread_id() const { return tid_; }
     uint64_t wakeups() const;
-
-    // One pass over the rings, consuming what userland published. Returns whether any ring is
-    // still awake (then the caller polls again rather than sleep); `worked` tells whether SQEs
-    // were consumed.
-    bool poll_once(bool& worked);
-    // Whether some ring is awake (for an owner deciding whether it may sleep).
-    bool any_awake() const { return awake_.load(std::memory_order_seq_cst) > 0; }
-    void set_thread_id(pid_t tid) { tid_.store(tid, std::memory_order_relaxed); }
 
   private:
     struct Entry {
@@ -62,18 +44,14 @@ class SqPoller {
     };
     void loop();
 
-    void mark_awake_locked(Entry& e);
-
-    mutable std::mutex mutex_;  // held while a pass works on the rings
+    mutable std::mutex mutex_;  // held while the thread works on the rings
     std::condition_variable cv_;
     std::vector<Entry> entries_;
-    std::atomic<unsigned> awake_{0};  // entries not sleeping
     bool wake_pending_ = false;
     bool stopping_ = false;
     uint64_t wakeups_ = 0;
-    std::function<void()> wake_owner_;  // set: driven by its owner, no thread of its own
     std::thread thread_;
-    std::atomic<pid_t> tid_{-1};
+    pid_t tid_ = -1;
 };
 
 }  // namespace toyos::iouring
