@@ -36,7 +36,7 @@ bool CompletionLedger::record_slow(uint64_t seq) {
     return true;
 }
 
-uint64_t CompletionLedger::flush() {
+uint64_t CompletionLedger::apply_run() {
     const uint64_t begin = run_begin_, end = run_end_;
     run_begin_ = end;  // empty; a completion for `end` extends it
     if (begin == end) return 0;

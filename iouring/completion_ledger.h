@@ -50,12 +50,16 @@ class CompletionLedger {
             ++run_end_;
             return;
         }
-        flush();
+        unreported_duplicates_ += apply_run();
         run_begin_ = seq;
         run_end_ = seq + 1;
     }
-    // Applies the noted run; returns the duplicates it held.
-    uint64_t flush();
+    // Applies the noted run; returns the duplicates noted since the last flush().
+    uint64_t flush() {
+        const uint64_t d = unreported_duplicates_ + apply_run();
+        unreported_duplicates_ = 0;
+        return d;
+    }
 
     uint64_t duplicated() const { return duplicated_; }
     uint64_t lost() const { return lost_; }
@@ -71,6 +75,7 @@ class CompletionLedger {
     uint64_t& word(uint64_t index) { return words_[(head_ + index) & (words_.size() - 1)]; }
     void grow(uint64_t words_needed);
     bool record_slow(uint64_t seq);
+    uint64_t apply_run();  // the noted run into the window; the duplicates it held
     void slide();
     void evict_oldest();  // the first word's open numbers become stragglers
     bool record_straggler(uint64_t seq);
@@ -81,6 +86,7 @@ class CompletionLedger {
     std::vector<uint64_t> stragglers_;  // numbers below base_ still open, ascending
     uint64_t run_begin_ = 1;            // noted, not yet applied: [run_begin_, run_end_)
     uint64_t run_end_ = 1;
+    uint64_t unreported_duplicates_ = 0;  // found by runs applied inside note()
     uint64_t duplicated_ = 0;
     uint64_t lost_ = 0;
     bool closed_ = false;

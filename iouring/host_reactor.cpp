@@ -505,7 +505,7 @@ void HostReactor::loop() {
     int r = config_.inject_setup_error != 0
                 ? -config_.inject_setup_error
                 : io_uring_queue_init_params(config_.entries, &ring_, &p);
-    if (r == -EINVAL && (p.flags & IORING_SETUP_TASKRUN_FLAG)) {
+    if (r == -EINVAL && config_.inject_setup_error == 0 && (p.flags & IORING_SETUP_TASKRUN_FLAG)) {
         p.flags &= ~IORING_SETUP_TASKRUN_FLAG;  // older hosts: completions are seen by entering
         r = io_uring_queue_init_params(config_.entries, &ring_, &p);
     }

@@ -269,7 +269,10 @@ Result<void> SyscallCompletionRing::wait_cqes(kernel::Process& caller, uint32_t 
     const uint64_t budget = timeout_ns >= 0
                                 ? std::min<uint64_t>(spin_ns_, static_cast<uint64_t>(timeout_ns))
                                 : spin_ns_;
-    if (!cq_ready() &&
+    // While completions wait in the overflow backlog only a flush (under the lock) moves the
+    // tail: nothing to poll for.
+    const bool overflowed = mem_.sq_flags().load(std::memory_order_acquire) & IORING_SQ_CQ_OVERFLOW;
+    if (!cq_ready() && !overflowed &&
         spin_until(budget, wait_backoff_, [&] { return cq_ready() || caller.killed(); }) &&
         cq_ready()) {
         RingStats::bump(stats_.waits_spun);

@@ -10,7 +10,9 @@
 // the case this is for: a process and its reactor handing batches back and forth.
 #pragma once
 
+#include <sched.h>
 #include <algorithm>
+
 #include <atomic>
 #include <cstdint>
 #include <thread>
@@ -23,8 +25,16 @@ namespace toyos::iouring {
 class SpinGate {
   public:
     static SpinGate& instance() {
-        static SpinGate gate(std::thread::hardware_concurrency());
+        static SpinGate gate(usable_cpus());
         return gate;
+    }
+    // The CPUs this process may run on (affinity, as a container's cpuset sets it).
+    static unsigned usable_cpus() {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        if (sched_getaffinity(0, sizeof(set), &set) == 0)
+            return static_cast<unsigned>(CPU_COUNT(&set));
+        return std::thread::hardware_concurrency();
     }
     explicit SpinGate(unsigned cpus) : capacity_(cpus > 1 ? cpus : 0) {}
 
@@ -69,13 +79,14 @@ class SpinBackoff {
     std::atomic<uint32_t> penalty_{0};
 };
 
-// Polls `ready` for up to `budget_ns`; true as soon as it holds, false when the budget ran out
-// or the gate had no room (the caller then sleeps). Reads the clock once per 64 polls.
+enum class SpinOutcome { Met, Missed, NoRoom };
+
+// Polls `ready` for up to `budget_ns`: Met as soon as it holds, Missed when the budget ran out,
+// NoRoom when the gate had no room (no poll at all). Reads the clock once per 64 polls.
 template <typename Ready>
-bool spin_until(uint64_t budget_ns, Ready&& ready) {
-    if (budget_ns == 0) return false;
+SpinOutcome spin_poll(uint64_t budget_ns, Ready&& ready) {
     SpinGate& gate = SpinGate::instance();
-    if (!gate.try_enter()) return false;
+    if (!gate.try_enter()) return SpinOutcome::NoRoom;
     const uint64_t start = monotonic_ns();
     bool met = false;
     for (unsigned i = 1;; ++i) {
@@ -91,19 +102,31 @@ bool spin_until(uint64_t budget_ns, Ready&& ready) {
         if ((i & 63) == 0 && monotonic_ns() - start >= budget_ns) break;
     }
     gate.leave();
-    return met;
+    return met ? SpinOutcome::Met : SpinOutcome::Missed;
+}
+
+// True as soon as `ready` holds; false when the budget ran out or the gate had no room (the
+// caller then sleeps).
+template <typename Ready>
+bool spin_until(uint64_t budget_ns, Ready&& ready) {
+    return budget_ns != 0 && spin_poll(budget_ns, std::forward<Ready>(ready)) == SpinOutcome::Met;
 }
 
 // The same, for a site with a backoff: skipped while it backs off, and telling it the outcome.
 template <typename Ready>
 bool spin_until(uint64_t budget_ns, SpinBackoff& backoff, Ready&& ready) {
     if (budget_ns == 0 || !backoff.should_spin()) return false;
-    const bool met = spin_until(budget_ns, std::forward<Ready>(ready));
-    if (met)
-        backoff.hit();
-    else
-        backoff.miss();
-    return met;
+    switch (spin_poll(budget_ns, std::forward<Ready>(ready))) {
+        case SpinOutcome::Met:
+            backoff.hit();
+            return true;
+        case SpinOutcome::Missed:
+            backoff.miss();
+            return false;
+        case SpinOutcome::NoRoom:  // others were polling: says nothing about this site
+            return false;
+    }
+    return false;
 }
 
 }  // namespace toyos::iouring

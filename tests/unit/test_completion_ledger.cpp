@@ -135,4 +135,15 @@ TEST(CompletionLedger, NotedDuplicatesAreFoundWhenFlushed) {
     EXPECT_EQ(l.duplicated(), 3u);
 }
 
+TEST(CompletionLedger, ADuplicateInARunThatANoteBreaksIsReportedByTheNextFlush) {
+    CompletionLedger l;
+    l.note(1);
+    l.note(1);  // breaks the run [1, 2): it is applied, and 1 starts a new one
+    l.note(2);  // extends it: [1, 3)
+    l.note(9);  // breaks it: applying [1, 3) finds 1 again
+    EXPECT_EQ(l.duplicated(), 1u);
+    EXPECT_EQ(l.flush(), 1u);  // reported once, by the flush that follows
+    EXPECT_EQ(l.flush(), 0u);
+}
+
 }  // namespace
