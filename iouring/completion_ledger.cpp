@@ -12,7 +12,7 @@ constexpr size_t kInitialWords = 16;  // 1024 sequence numbers in flight before 
 
 CompletionLedger::CompletionLedger() : words_(kInitialWords, 0) {}
 
-bool CompletionLedger::record_slow(uint64_t seq) {
+bool CompletionLedger::record(uint64_t seq) {
     if (closed_) {
         ++duplicated_;
         return false;

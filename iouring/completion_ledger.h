@@ -22,21 +22,8 @@ class CompletionLedger {
   public:
     CompletionLedger();
 
-    // A completion for `seq`. False (and counted) if it is a duplicate. Inline: the common
-    // case, a number in the window's first word, is a few instructions.
-    bool record(uint64_t seq) {
-        const uint64_t off = seq - base_;  // wraps (huge) below the window
-        if (off < kBits && !closed_) [[likely]] {
-            uint64_t& w = words_[head_];
-            const uint64_t bit = uint64_t{1} << off;
-            if (!(w & bit)) {
-                w |= bit;
-                if (w == ~uint64_t{0}) slide();
-                return true;
-            }
-        }
-        return record_slow(seq);
-    }
+    // A completion for `seq`. False (and counted) if it is a duplicate.
+    bool record(uint64_t seq);
     // Teardown: every number below `next_seq` was accepted and must have completed. Counts the
     // ones that did not as lost, and any completion recorded for a number never given as a
     // duplicate. Call once; later records count as duplicates of closed numbers.
@@ -74,7 +61,6 @@ class CompletionLedger {
     static constexpr uint64_t kBits = 64;
     uint64_t& word(uint64_t index) { return words_[(head_ + index) & (words_.size() - 1)]; }
     void grow(uint64_t words_needed);
-    bool record_slow(uint64_t seq);
     uint64_t apply_run();  // the noted run into the window; the duplicates it held
     void slide();
     void evict_oldest();  // the first word's open numbers become stragglers

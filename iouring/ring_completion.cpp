@@ -279,13 +279,6 @@ Result<void> SyscallCompletionRing::wait_cqes(kernel::Process& caller, uint32_t 
         return {};
     }
     bool slept = false;
-    struct CountSleep {
-        bool& slept;
-        std::atomic<uint64_t>& counter;
-        ~CountSleep() {
-            if (slept) RingStats::bump(counter);
-        }
-    } count_sleep{slept, stats_.waits_slept};
     std::unique_lock lock(mutex_);
     for (;;) {
         flush_overflow_locked();
@@ -300,6 +293,7 @@ Result<void> SyscallCompletionRing::wait_cqes(kernel::Process& caller, uint32_t 
         if (cq_waiters_ == 0 || static_cast<int32_t>(want - cq_wake_tail_) < 0)
             cq_wake_tail_ = want;
         ++cq_waiters_;
+        if (!slept) RingStats::bump(stats_.waits_slept);  // once per wait that sleeps
         slept = true;
         cq_cv_.wait_for(lock,
                         std::min<Clock::duration>(deadline - now, std::chrono::milliseconds(20)));

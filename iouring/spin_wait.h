@@ -11,8 +11,8 @@
 #pragma once
 
 #include <sched.h>
-#include <algorithm>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <thread>
