@@ -125,7 +125,7 @@ void use_registrations(FuzzProcess& fp, FuzzInput& in, io_uring& ring) {
     io_uring_submit(&ring);
     auto* ts = reinterpret_cast<__kernel_timespec*>(fp.private_area() + 1024);
     auto* arg = reinterpret_cast<io_uring_getevents_arg*>(fp.private_area() + 1088);
-    *ts = __kernel_timespec{0, 1'000'000};
+    *ts = __kernel_timespec{0, 100'000};
     *arg = io_uring_getevents_arg{0, 0, 0, reinterpret_cast<uint64_t>(ts)};
     sys::io_uring_enter(ring.ring_fd, 0, queued, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, arg,
                         sizeof *arg);

@@ -33,13 +33,16 @@ class FuzzProcess {
 
     int fixture(unsigned i) const { return fixtures_[i % kFixtureCount]; }
     // The fuzz-controlled part of the process's memory: kScratchBytes, zeroed at each input.
+    // One mapping holds the private area, then scratch up to the mapping's end: a range near
+    // scratch's end runs out of the mapping, and no I/O running past scratch can reach the
+    // harness's own parameters (a timespec overwritten mid-call made a 1 ms wait unbounded).
     unsigned char* scratch() const { return scratch_; }
     static constexpr size_t kScratchBytes = 64 * 1024;
     // A pointer into scratch() chosen by the input (page-aligned sometimes, for O_DIRECT-ish
     // paths), or a raw value the kernel must refuse.
     uint64_t pick_addr(FuzzInput& in) const;
     // The harness's own corner of the process memory (parameters, sockaddrs, paths).
-    unsigned char* private_area() const { return scratch_ + kScratchBytes; }
+    unsigned char* private_area() const { return scratch_ - kPrivateBytes; }
     static constexpr size_t kPrivateBytes = 16 * 1024;
 
     // Starts an input: zeroes scratch and fills its start from the input (u16 length).

@@ -159,11 +159,15 @@ int HostRingExecutor::cancel(Request* req) {
 }
 
 void HostRingExecutor::registrations_changed(SyscallCompletionRing& ring) {
+    ring.mark_registrations_mirrored();
     reactor_for(&ring).mirror_registrations(ring);
     if (iopoll_ && (ring.setup_flags() & IORING_SETUP_IOPOLL)) iopoll_->mirror_registrations(ring);
 }
 
 void HostRingExecutor::ring_closed(SyscallCompletionRing& ring) {
+    // The reactors keep nothing of a ring but its mirrored registrations (their requests are
+    // all back: shutdown waited), so most rings close without a round trip to the reactor.
+    if (!ring.registrations_mirrored()) return;
     reactor_for(&ring).forget_ring(ring);
     if (iopoll_ && (ring.setup_flags() & IORING_SETUP_IOPOLL)) iopoll_->forget_ring(ring);
 }

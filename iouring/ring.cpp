@@ -673,8 +673,10 @@ Request* SyscallCompletionRing::alloc_requests(uint32_t n) {
     Request* list = nullptr;
     for (uint32_t i = 0; i < n; ++i) {
         if (free_ == nullptr) {
-            // Grow by a slab; steady state reuses requests without allocating.
-            const size_t count = std::max<size_t>(64, mem_.sq_entries());
+            // Grow by a slab for the rest of this batch (64 to 1024 requests); steady state
+            // reuses requests without allocating, and a big ring that is mostly idle holds
+            // only what it used.
+            const size_t count = std::clamp<size_t>(n - i, 64, 1024);
             slabs_.push_back(std::make_unique<Request[]>(count));
             Request* slab = slabs_.back().get();
             for (size_t k = 0; k < count; ++k) {

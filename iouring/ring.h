@@ -96,6 +96,10 @@ class SyscallCompletionRing {
     kernel::Kernel& kernel() const { return owner_.kernel(); }
     const RingMemory& memory() const { return mem_; }
     Registrations& registrations() { return regs_; }
+    // Set by an executor that copied the registrations somewhere (a host ring's tables) it
+    // must clean up at close; a ring that never registered anything closes without asking.
+    void mark_registrations_mirrored() { mirrored_.store(true, std::memory_order_release); }
+    bool registrations_mirrored() const { return mirrored_.load(std::memory_order_acquire); }
     const RingStats& stats() const { return stats_; }
     uint32_t setup_flags() const { return setup_flags_; }
     uint64_t next_seq() const;
@@ -211,6 +215,7 @@ class SyscallCompletionRing {
     SpinBackoff wait_backoff_;
     bool inflight_limited_ = false;  // the last submit_sqes took nothing for the limit
     std::atomic<bool> holds_ring_slot_{false};
+    std::atomic<bool> mirrored_{false};
 
     std::mutex submit_mutex_;  // one submitter at a time (kernel API and process)
     // Written by the submitter; atomic because fdinfo reads it under the other lock.
