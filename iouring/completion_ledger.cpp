@@ -40,19 +40,33 @@ uint64_t CompletionLedger::apply_run() {
     const uint64_t begin = run_begin_, end = run_end_;
     run_begin_ = end;  // empty; a completion for `end` extends it
     if (begin == end) return 0;
+    applied_ += end - begin;
     const uint64_t before = duplicated_;
-    if (closed_ || begin < base_ || end - base_ > words_.size() * kBits) {
-        for (uint64_t s = begin; s < end; ++s) (void)record(s);  // the general path
+    uint64_t s = begin;
+    // Whole words from the window's start (an in-order run, the usual case): what each had
+    // set is a duplicate, and it slides out at once, however long the run.
+    while (!closed_ && s == base_ && end - s >= kBits) {
+        uint64_t& w = word(0);
+        if (w != 0) [[unlikely]]
+            duplicated_ += static_cast<uint64_t>(std::popcount(w));
+        w = 0;
+        head_ = (head_ + 1) & (words_.size() - 1);
+        base_ += kBits;
+        s += kBits;
+    }
+    if (closed_ || s < base_ || end - base_ > words_.size() * kBits) {
+        for (; s < end; ++s) (void)record(s);  // the general path
         return duplicated_ - before;
     }
-    // Inside the window: whole words at a time (base_ is the first number of word 0).
-    for (uint64_t s = begin; s < end;) {
+    // The rest, inside the window: a word at a time (base_ is the first number of word 0).
+    while (s < end) {
         const uint64_t off = s - base_;
         const uint64_t first = off % kBits;
         const uint64_t n = std::min<uint64_t>(kBits - first, end - s);
         const uint64_t mask = (n == kBits ? ~uint64_t{0} : (uint64_t{1} << n) - 1) << first;
         uint64_t& w = word(off / kBits);
-        duplicated_ += static_cast<uint64_t>(std::popcount(w & mask));
+        if (w & mask) [[unlikely]]
+            duplicated_ += static_cast<uint64_t>(std::popcount(w & mask));
         w |= mask;
         s += n;
     }

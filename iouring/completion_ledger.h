@@ -47,6 +47,17 @@ class CompletionLedger {
         unreported_duplicates_ = 0;
         return d;
     }
+    // The same once the run has `max_run` numbers; before that, only the duplicates found so
+    // far (a run is applied anyway where it breaks, which a duplicate always does, so one
+    // shows within `max_run` further completions, or at close()).
+    uint64_t flush_if_longer(uint64_t max_run) {
+        if (run_end_ - run_begin_ >= max_run) return flush();
+        const uint64_t d = unreported_duplicates_;
+        unreported_duplicates_ = 0;
+        return d;
+    }
+    // Completions noted so far, applied or not.
+    uint64_t noted() const { return applied_ + (run_end_ - run_begin_); }
 
     uint64_t duplicated() const { return duplicated_; }
     uint64_t lost() const { return lost_; }
@@ -73,6 +84,7 @@ class CompletionLedger {
     uint64_t run_begin_ = 1;            // noted, not yet applied: [run_begin_, run_end_)
     uint64_t run_end_ = 1;
     uint64_t unreported_duplicates_ = 0;  // found by runs applied inside note()
+    uint64_t applied_ = 0;                // numbers in the runs applied so far
     uint64_t duplicated_ = 0;
     uint64_t lost_ = 0;
     bool closed_ = false;

@@ -86,6 +86,8 @@ SyscallCompletionRing::SyscallCompletionRing(IoUringManager& manager, kernel::Pr
       max_inflight_(owner.limits().max_inflight),
       spin_ns_(manager.kernel().config().spin_ns) {
     if (tracing_) trace_.reserve(1024);
+    // The ring's first completion is always a latency sample.
+    observe_ = (stats_.enabled ? kObserveLatency : 0) | (tracing_ ? kObserveTrace : 0);
     if (faults_ != nullptr) fault_matches_ = std::make_unique<uint64_t[]>(faults_->rule_count());
 }
 
@@ -190,14 +192,14 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     // Submissions are counted once per enter; before any of them completes, so that
     // Pending (submitted - completed) never reads negative.
     uint32_t counted = 0;
-    uint8_t run_op = 0;
-    uint32_t run_count = 0;
     auto count_submitted = [&] {
         if (counting && accepted > counted) RingStats::add(stats_.submitted, accepted - counted);
         counted = accepted;
-        if (run_count > 0) RingStats::add(stats_.op_count[run_op], run_count);
-        run_count = 0;
     };
+    // Per opcode, counted per run of equal opcodes (a batch is mostly one); only this loop
+    // touches the run, so it stays in registers.
+    uint8_t run_op = 0;
+    uint32_t run_count = 0;
     auto fail_chain = [&] {
         count_submitted();
         std::lock_guard lock(mutex_);
@@ -249,9 +251,8 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
         int res = prep(req, sqe);
         if (faults_ != nullptr && res >= 0) [[unlikely]]
             decide_fault(req);
-        if (counting) {
-            // Per opcode, counted per run of equal opcodes (a batch is mostly one).
-            if (req->opcode != run_op) {
+        if (counting) [[likely]] {  // laid out for the statistics-on default
+            if (req->opcode != run_op) [[unlikely]] {
                 if (run_count > 0) RingStats::add(stats_.op_count[run_op], run_count);
                 run_op = req->opcode;
                 run_count = 0;
@@ -290,6 +291,7 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     end_chain();  // an unterminated chain at the end of a submission is issued as it is
     next_seq_.store(seq, std::memory_order_relaxed);
     count_submitted();
+    if (run_count > 0) RingStats::add(stats_.op_count[run_op], run_count);
     if (counting && accepted > 0)
         RingStats::add(stats_.batch_hist[RingStats::batch_bucket(accepted)]);
     IssueList to_issue;

@@ -252,8 +252,15 @@ class SyscallCompletionRing {
     bool closing_ = false;
     // Exactly one completion per accepted sequence number (with stats on); closed at teardown.
     CompletionLedger ledger_;
-    uint64_t uncounted_completions_ = 0;  // inside a CQ batch: counted at its end
-    std::vector<TraceEvent> trace_;       // with --trace: every completed operation
+    uint64_t counted_completions_ = 0;  // of the ledger's noted ones (count_completions_locked)
+    // A noted in-order run is applied to the ledger at this length (or where it breaks).
+    static constexpr uint64_t kLedgerRunBeforeFlush = 512;
+    // What complete_locked does beyond the CQE, tested as one byte: take a latency sample
+    // (the first completion after each CQ tail publication), record a trace event.
+    static constexpr uint8_t kObserveLatency = 1, kObserveTrace = 2;
+    uint8_t observe_ = 0;
+    void observe_locked(const Request& req, int32_t res);
+    std::vector<TraceEvent> trace_;  // with --trace: every completed operation
     std::vector<std::unique_ptr<Request[]>> slabs_;
     Request* free_ = nullptr;
 };

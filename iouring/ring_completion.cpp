@@ -55,31 +55,23 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     const bool matters = req->link_next != nullptr || (req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS);
     const bool failed = res < 0 || (matters && res >= 0 && is_read_write(req->opcode) &&
                                     static_cast<size_t>(res) < req->expected_bytes());
-    const bool skip = req->skip_cqe || ((req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS) && !failed);
     // The counters' writers are serialized by mutex_ (ring_stats.h). Completions (and CQEs)
     // are counted, and checked against the ledger, where the CQ tail is published: once per
-    // batch (count_completions_locked).
-    bool sampled = false;
-    if (stats_.enabled) {
-        ledger_.note(req->seq);
-        ++uncounted_completions_;
+    // batch (count_completions_locked), so before the CQE is posted.
+    if (stats_.enabled) [[likely]] {  // laid out for the statistics-on default
+        ledger_.note(req->seq);       // and so counted
         if (res < 0) [[unlikely]]
             RingStats::add(res == -ECANCELED ? stats_.cancelled : stats_.failed);
-        sampled = RingStats::sampled(req->seq);
     }
+    const bool skip = req->skip_cqe || ((req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS) && !failed);
     if (!skip) [[likely]] {
         post_cqe_locked(req->user_data, res, cflags, req->big_cqe);
     } else {
         if (stats_.enabled) RingStats::add(stats_.cqes_skipped);
         if (!cq_batch_) count_completions_locked();
     }
-    if (sampled || tracing_) [[unlikely]] {
-        const uint64_t now = monotonic_ns();
-        if (sampled) stats_.record_latency(req->opcode, now - req->submit_ns);
-        if (tracing_)
-            trace_.push_back(TraceEvent{req->submit_ns, now, req->seq, req->user_data, res, id_,
-                                        owner_pid_, req->opcode});
-    }
+    if (observe_ != 0) [[unlikely]]
+        observe_locked(*req, res);
 
     // Link chain: the next request runs only if this one succeeded in full (a short read or
     // write breaks the chain, as in Linux), unless this one is a hard link.
@@ -202,12 +194,26 @@ void SyscallCompletionRing::post_cqe_locked(uint64_t user_data, int32_t res, uin
     if (!cq_batch_) count_completions_locked();
 }
 
+void SyscallCompletionRing::observe_locked(const Request& req, int32_t res) {
+    const uint64_t now = monotonic_ns();
+    if (observe_ & kObserveLatency) {
+        stats_.record_latency(req.opcode, now - req.submit_ns);
+        observe_ &= ~kObserveLatency;  // until the next CQ tail publication
+    }
+    if (tracing_)
+        trace_.push_back(TraceEvent{req.submit_ns, now, req.seq, req.user_data, res, id_,
+                                    owner_pid_, req.opcode});
+}
+
 void SyscallCompletionRing::count_completions_locked() {
-    if (uncounted_completions_ == 0) return;
-    RingStats::add(stats_.completed, uncounted_completions_);
-    if (closing_) RingStats::add(stats_.completed_at_teardown, uncounted_completions_);
-    uncounted_completions_ = 0;
-    if (const uint64_t dup = ledger_.flush()) [[unlikely]]
+    // Every completion was noted in the ledger: its count is the ledger's.
+    const uint64_t noted = ledger_.noted();
+    if (noted == counted_completions_) return;
+    const uint64_t n = noted - counted_completions_;
+    counted_completions_ = noted;
+    RingStats::add(stats_.completed, n);
+    if (closing_) RingStats::add(stats_.completed_at_teardown, n);
+    if (const uint64_t dup = ledger_.flush_if_longer(kLedgerRunBeforeFlush)) [[unlikely]]
         RingStats::add(stats_.duplicated, dup);
 }
 
@@ -216,7 +222,10 @@ void SyscallCompletionRing::publish_cq_tail_locked(uint32_t tail) {
     const uint32_t old = mem_.cq_tail().load(std::memory_order_relaxed);
     if (tail == old) return;
     mem_.cq_tail().store(tail, std::memory_order_release);
-    if (stats_.enabled) RingStats::add(stats_.cqes_posted, tail - old);
+    if (stats_.enabled) {
+        RingStats::add(stats_.cqes_posted, tail - old);
+        observe_ |= kObserveLatency;  // the next completion is a latency sample
+    }
     if (cq_waiters_ > 0 && static_cast<int32_t>(tail - cq_wake_tail_) >= 0) cq_cv_.notify_all();
     if (regs_.has_eventfd()) regs_.signal_eventfd();
 }

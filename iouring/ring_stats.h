@@ -20,11 +20,6 @@ namespace toyos::iouring {
 
 struct RingStats {
     static constexpr int kBatchBuckets = 9;  // 1, 2-3, 4-7, ..., 128-255, >= 256
-    // One completion in this many has its latency recorded (submit to completion); the
-    // first of each ring is always one of them.
-    static constexpr uint64_t kLatencySampleEvery = 16;
-    static bool sampled(uint64_t seq) { return (seq & (kLatencySampleEvery - 1)) == 1; }
-
     explicit RingStats(bool on = true) : enabled(on) {}
     ~RingStats() {
         for (auto& h : latency) delete h.load(std::memory_order_relaxed);
@@ -56,7 +51,9 @@ struct RingStats {
     std::atomic<uint64_t> ledger_closed{0};
     std::array<std::atomic<uint64_t>, 256> op_count{};
     std::array<std::atomic<uint64_t>, kBatchBuckets> batch_hist{};
-    // Per opcode, created at its first sample (so a ring pays only for the opcodes it uses).
+    // Latency (submission to completion) of one completion per CQ tail publication (the
+    // first after it; the ring's first completion too), per opcode, created at its first
+    // sample (so a ring pays only for the opcodes it uses).
     std::array<std::atomic<LatencyHistogram*>, 256> latency{};
 
     void record_latency(uint8_t opcode, uint64_t ns) {

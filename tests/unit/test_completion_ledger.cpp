@@ -146,4 +146,37 @@ TEST(CompletionLedger, ADuplicateInARunThatANoteBreaksIsReportedByTheNextFlush) 
     EXPECT_EQ(l.flush(), 0u);
 }
 
+// The ring counts its completions from noted() and applies a run only once it is long
+// (flush_if_longer), or where it breaks.
+TEST(CompletionLedger, NotedCountsEveryCompletionAppliedOrNot) {
+    CompletionLedger l;
+    for (uint64_t s = 1; s <= 300; ++s) l.note(s);
+    EXPECT_EQ(l.noted(), 300u);
+    EXPECT_EQ(l.flush_if_longer(512), 0u);
+    EXPECT_EQ(l.completed_below(), 1u);  // still only noted
+    l.note(7);                           // a duplicate breaks the run: 1..300 applied
+    EXPECT_EQ(l.noted(), 301u);
+    l.note(8);                              // a duplicate too, inside the new run [7, 9)
+    EXPECT_EQ(l.flush_if_longer(512), 0u);  // the run is short: not applied yet
+    EXPECT_EQ(l.flush_if_longer(2), 2u);    // now it is
+    EXPECT_EQ(l.noted(), 302u);
+    EXPECT_EQ(l.duplicated(), 2u);
+}
+
+TEST(CompletionLedger, ALongRunFromTheWindowsStartSlidesWholeWordsAndFindsDuplicates) {
+    CompletionLedger l;
+    l.note(70);  // out of order: word 1 has a bit set
+    l.note(5);   // breaks that run, starts another
+    EXPECT_EQ(l.flush(), 0u);
+    // 1..1'000'000 in order: far longer than the window (1024 numbers at first), and 5 and 70
+    // are completed again.
+    for (uint64_t s = 1; s <= 1'000'000; ++s) l.note(s);
+    EXPECT_EQ(l.flush(), 2u);
+    EXPECT_EQ(l.window_words(), 16u);            // it never had to grow
+    EXPECT_EQ(l.completed_below(), 1'000'001u);  // 15625 whole words
+    l.close(1'000'001);
+    EXPECT_EQ(l.lost(), 0u);
+    EXPECT_EQ(l.duplicated(), 2u);
+}
+
 }  // namespace
