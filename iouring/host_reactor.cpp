@@ -10,6 +10,7 @@
 
 #include "iouring/request.h"
 #include "iouring/ring.h"
+#include "iouring/ring_closer.h"
 #include "iouring/spin_wait.h"
 #include "kernel/log.h"
 #include "kernel/process.h"
@@ -488,6 +489,7 @@ unsigned HostReactor::setup_ring_flags() const {
 
 void HostReactor::loop() {
     t_reactor = this;
+    const RingTeardownDeferral deferral;
     io_uring_params p{};
     p.flags = setup_ring_flags();
     if (p.flags & IORING_SETUP_SQPOLL) {

@@ -71,6 +71,7 @@ IoUringManager::IoUringManager(kernel::Kernel& kernel) : kernel_(kernel) {
 }
 
 IoUringManager::~IoUringManager() {
+    closer_.stop();  // what it holds still needs the executors
     std::unordered_map<pid_t, std::shared_ptr<KernelRing>> rings;
     {
         std::lock_guard lock(mutex_);

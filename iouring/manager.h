@@ -19,6 +19,7 @@
 #include "iouring/host_features.h"
 #include "iouring/host_ring_executor.h"
 #include "iouring/ring.h"
+#include "iouring/ring_closer.h"
 #include "iouring/sq_poller.h"
 #include "iouring/thread_executor.h"
 #include "iouring/timer_service.h"
@@ -128,6 +129,11 @@ class IoUringManager {
     int next_ring_id() { return next_ring_id_.fetch_add(1) + 1; }
     // The run's injected faults, or null when it injects none.
     const FaultPlan* faults() const { return faults_; }
+    // Teardown of a ring whose file was released on a kernel service thread (ring_closer.h).
+    void close_later(std::shared_ptr<SyscallCompletionRing> ring) {
+        closer_.close_later(std::move(ring));
+    }
+    const RingCloser& closer() const { return closer_; }
     // Why the uring executor was not used although asked for ("" when it was, or not asked).
     const std::string& executor_fallback() const { return executor_fallback_; }
 
@@ -143,6 +149,7 @@ class IoUringManager {
 
     kernel::Kernel& kernel_;
     TimerService timers_;
+    RingCloser closer_;
     SqPoller sq_poller_;  // declared after timers_: stops before them
     HostFeatures features_;
     std::unique_ptr<ThreadExecutor> threads_;

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "iouring/ring_closer.h"
+
 namespace toyos::iouring {
 
 PollReactor::PollReactor(Ready on_ready) : on_ready_(std::move(on_ready)) {
@@ -76,6 +78,7 @@ size_t PollReactor::armed() const {
 }
 
 void PollReactor::loop() {
+    const RingTeardownDeferral deferral;
     epoll_event events[64];
     std::vector<Request*> ready;
     for (;;) {

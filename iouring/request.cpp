@@ -1,10 +1,13 @@
 #include "iouring/request.h"
 
+#include "iouring/ring_closer.h"
+
 #include "iouring/thread_executor.h"
 
 namespace toyos::iouring {
 
 void Request::run() {
+    const RingTeardownDeferral deferral;  // a worker, inside work on a ring
     // Only the thread executor posts requests to the AsyncSyscallExecutor.
     static_cast<ThreadExecutor*>(executor.load(std::memory_order_acquire))->execute(this);
 }

@@ -93,6 +93,7 @@ class SyscallCompletionRing {
     void shutdown();
 
     kernel::Process& owner() const { return owner_; }
+    IoUringManager& manager() const { return manager_; }
     kernel::Kernel& kernel() const { return owner_.kernel(); }
     const RingMemory& memory() const { return mem_; }
     Registrations& registrations() { return regs_; }

@@ -1,6 +1,17 @@
 #include "iouring/ring_file.h"
 
+#include "iouring/manager.h"
+#include "iouring/ring_closer.h"
+
 namespace toyos::iouring {
+
+RingFile::~RingFile() {
+    // The last reference: on a kernel service thread, maybe inside work on this very ring.
+    if (RingTeardownDeferral::active())
+        ring_->manager().close_later(std::move(ring_));
+    else
+        ring_->shutdown();
+}
 
 kernel::Result<kernel::Region> RingFile::mmap(kernel::Process& proc, size_t length,
                                               uint64_t offset) {

@@ -12,7 +12,7 @@ namespace toyos::iouring {
 class RingFile final : public kernel::File {
   public:
     explicit RingFile(std::shared_ptr<SyscallCompletionRing> ring) : ring_(std::move(ring)) {}
-    ~RingFile() override { ring_->shutdown(); }
+    ~RingFile() override;
 
     kernel::FileKind kind() const override { return kernel::FileKind::Ring; }
     std::string describe() const override { return "anon_inode:[io_uring]"; }

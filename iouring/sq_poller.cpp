@@ -8,6 +8,7 @@
 
 #include "iouring/clock.h"
 #include "iouring/ring.h"
+#include "iouring/ring_closer.h"
 
 namespace toyos::iouring {
 
@@ -55,6 +56,7 @@ uint64_t SqPoller::wakeups() const {
 
 void SqPoller::loop() {
     pthread_setname_np(pthread_self(), "toyos-sqpoll");
+    const RingTeardownDeferral deferral;
     tid_ = static_cast<pid_t>(::gettid());
     std::unique_lock lock(mutex_);
     while (!stopping_) {

@@ -1,6 +1,7 @@
 #include "iouring/timer_service.h"
 
 #include "iouring/request.h"
+#include "iouring/ring_closer.h"
 
 namespace toyos::iouring {
 
@@ -41,6 +42,7 @@ size_t TimerService::pending() const {
 }
 
 void TimerService::loop() {
+    const RingTeardownDeferral deferral;
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         if (timers_.empty()) {

@@ -6,7 +6,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
+#include "iouring/manager.h"
+#include "kernel/process.h"
 #include "ring_test_support.h"
 #include "toy_program_checks.h"
 #include "toyos/io.h"
@@ -112,10 +115,70 @@ int prog_sqpoll(int, char**) {
     return 0;
 }
 
+// /proc/iouring's ActiveRings (-1 if unreadable).
+long active_rings() {
+    const int fd = sys::open("/proc/iouring", O_RDONLY);
+    if (fd < 0) return -1;
+    const ssize_t n = sys::read(fd, g_text, sizeof(g_text) - 1);
+    sys::close(fd);
+    if (n <= 0) return -1;
+    g_text[n] = '\0';
+    const char* at = std::strstr(g_text, "ActiveRings:\t");
+    return at == nullptr ? -1 : std::atol(at + std::strlen("ActiveRings:\t"));
+}
+
+// A kernel service thread (here standing in for the SQ poller) holds the last reference to a
+// ring's file and lets it go: the ring is torn down on the manager's closer thread, not on the
+// service thread, which may be inside work on that very ring and hold the locks teardown
+// takes. (Found by fuzz_enter: the SQ poller resolved an SQE naming the ring's own fd as the
+// process closed it, the teardown took the poller's lock, which the poller held, and the next
+// SQPOLL ring's setup waited for that lock forever.)
+int prog_ring_released_on_a_service_thread(int, char**) {
+    kernel::Process& self = *kernel::current_process();
+    const iouring::IoUringManager& manager = self.kernel().io_uring();
+    const long before = active_rings();
+    const uint64_t closed_before = manager.closer().closed();
+    io_uring ring;
+    io_uring_params p{};
+    p.flags = IORING_SETUP_SQPOLL;
+    T_CHECK(io_uring_queue_init_params(4, &ring, &p) == 0);
+    T_CHECK(active_rings() == before + 1);
+    auto file = self.fds().get(ring.ring_fd);
+    T_CHECK(file.ok());
+    kernel::FileRef last = std::move(file.value());
+    io_uring_queue_exit(&ring);  // the fd goes; `last` keeps the ring
+    T_CHECK(active_rings() == before + 1);
+    std::thread service([&] {
+        const iouring::RingTeardownDeferral deferral;
+        last.reset();
+    });
+    service.join();
+    const double deadline = now_s() + 10;
+    while (manager.closer().closed() == closed_before && now_s() < deadline) sys::sleep_ns(100'000);
+    T_CHECK(manager.closer().closed() == closed_before + 1);
+    T_CHECK(active_rings() == before);
+
+    // The poller still serves a new ring.
+    T_CHECK(io_uring_queue_init_params(4, &ring, &p) == 0);
+    io_uring_prep_nop(io_uring_get_sqe(&ring));
+    T_CHECK(io_uring_submit(&ring) == 1);
+    io_uring_cqe* cqe = nullptr;
+    T_CHECK(io_uring_wait_cqe(&ring, &cqe) == 0 && cqe->res == 0);
+    io_uring_queue_exit(&ring);
+    return 0;
+}
+
 }  // namespace
 
 TEST(Ring, SqpollSubmitsWithoutEnterAndWakesUp) {
     test::TempRoot root;
     root.write("data.txt", "hello, sqpoll\n");
     EXPECT_EQ(exit_code(test::run_program(root.path(), "sqpoll", prog_sqpoll)), 0);
+}
+
+TEST(Ring, ARingFileReleasedOnAServiceThreadIsTornDownByTheCloser) {
+    test::TempRoot root;
+    EXPECT_EQ(exit_code(test::run_program(root.path(), "release-on-service",
+                                          prog_ring_released_on_a_service_thread)),
+              0);
 }
