@@ -27,14 +27,20 @@ double now_s() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-// This ring's `key` in /proc/self/iouring (-1 if absent).
-long ring_counter(int ring_fd, const char* key) {
-    const int fd = sys::open("/proc/self/iouring", O_RDONLY);
-    if (fd < 0) return -1;
+// A /proc file's text, read into g_text (nullptr if unreadable).
+const char* read_proc(const char* path) {
+    const int fd = sys::open(path, O_RDONLY);
+    if (fd < 0) return nullptr;
     const ssize_t n = sys::read(fd, g_text, sizeof(g_text) - 1);
     sys::close(fd);
-    if (n <= 0) return -1;
+    if (n <= 0) return nullptr;
     g_text[n] = '\0';
+    return g_text;
+}
+
+// This ring's `key` in /proc/self/iouring (-1 if absent).
+long ring_counter(int ring_fd, const char* key) {
+    if (read_proc("/proc/self/iouring") == nullptr) return -1;
     char want[32];
     std::snprintf(want, sizeof(want), "Fd:\t%d\n", ring_fd);
     const char* block = std::strstr(g_text, want);
@@ -117,12 +123,7 @@ int prog_sqpoll(int, char**) {
 
 // /proc/iouring's ActiveRings (-1 if unreadable).
 long active_rings() {
-    const int fd = sys::open("/proc/iouring", O_RDONLY);
-    if (fd < 0) return -1;
-    const ssize_t n = sys::read(fd, g_text, sizeof(g_text) - 1);
-    sys::close(fd);
-    if (n <= 0) return -1;
-    g_text[n] = '\0';
+    if (read_proc("/proc/iouring") == nullptr) return -1;
     const char* at = std::strstr(g_text, "ActiveRings:\t");
     return at == nullptr ? -1 : std::atol(at + std::strlen("ActiveRings:\t"));
 }
