@@ -20,20 +20,30 @@ bool RingTeardownDeferral::active() {
     return t_deferrals > 0;
 }
 
-void RingCloser::close_later(std::shared_ptr<SyscallCompletionRing> ring) {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(ring));
+void RingCloser::close_later(std::shared_ptr<SyscallCompletionRing> ring,
+                             std::shared_ptr<kernel::Process> owner) {
+    std::unique_lock lock(mutex_);
+    if (stopping_) {
+        // The manager is going down (its rings were all closed before): no thread is started
+        // that nobody would join. Torn down here, as it would be without the deferral.
+        lock.unlock();
+        ring->shutdown();
+        return;
+    }
+    queue_.push_back(Entry{std::move(ring), std::move(owner)});
     if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
     cv_.notify_one();
 }
 
 void RingCloser::stop() {
+    std::thread thread;
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
+        thread = std::move(thread_);
     }
     cv_.notify_one();
-    if (thread_.joinable()) thread_.join();
+    if (thread.joinable()) thread.join();
 }
 
 uint64_t RingCloser::closed() const {
@@ -47,11 +57,12 @@ void RingCloser::loop() {
     for (;;) {
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and nothing left
-        std::shared_ptr<SyscallCompletionRing> ring = std::move(queue_.front());
+        Entry e = std::move(queue_.front());
         queue_.pop_front();
         lock.unlock();
-        ring->shutdown();
-        ring.reset();
+        e.ring->shutdown();
+        e.ring.reset();
+        e.owner.reset();  // the process may go now: the ring no longer refers to it
         lock.lock();
         ++closed_;
     }

@@ -12,6 +12,10 @@
 #include <mutex>
 #include <thread>
 
+namespace toyos::kernel {
+class Process;
+}
+
 namespace toyos::iouring {
 
 class SyscallCompletionRing;
@@ -33,8 +37,11 @@ class RingCloser {
     RingCloser(const RingCloser&) = delete;
     RingCloser& operator=(const RingCloser&) = delete;
 
-    // shutdown() of `ring` on the closer's thread (started at first use).
-    void close_later(std::shared_ptr<SyscallCompletionRing> ring);
+    // shutdown() of `ring` on the closer's thread (started at first use). `owner` (the
+    // ring's process, null if it is not shared-owned) is kept alive until then: the teardown
+    // still completes requests into its fd table. After stop(), tears down on the caller.
+    void close_later(std::shared_ptr<SyscallCompletionRing> ring,
+                     std::shared_ptr<kernel::Process> owner);
     // Tears down what is queued, then ends the thread.
     void stop();
     uint64_t closed() const;
@@ -42,9 +49,14 @@ class RingCloser {
   private:
     void loop();
 
+    struct Entry {
+        std::shared_ptr<SyscallCompletionRing> ring;
+        std::shared_ptr<kernel::Process> owner;
+    };
+
     mutable std::mutex mutex_;
     std::condition_variable cv_;
-    std::deque<std::shared_ptr<SyscallCompletionRing>> queue_;
+    std::deque<Entry> queue_;
     bool stopping_ = false;
     uint64_t closed_ = 0;
     std::thread thread_;

@@ -7,10 +7,12 @@ namespace toyos::iouring {
 
 RingFile::~RingFile() {
     // The last reference: on a kernel service thread, maybe inside work on this very ring.
-    if (RingTeardownDeferral::active())
-        ring_->manager().close_later(std::move(ring_));
-    else
+    if (RingTeardownDeferral::active()) {
+        std::shared_ptr<kernel::Process> owner = ring_->owner().weak_from_this().lock();
+        ring_->manager().close_later(std::move(ring_), std::move(owner));
+    } else {
         ring_->shutdown();
+    }
 }
 
 kernel::Result<kernel::Region> RingFile::mmap(kernel::Process& proc, size_t length,
