@@ -22,7 +22,9 @@ class CompletionLedger {
   public:
     CompletionLedger();
 
-    // A completion for `seq`. False (and counted) if it is a duplicate.
+    // A completion for `seq`, applied at once. False (and counted) if it is a duplicate.
+    // The direct form (apply_run's general path uses it): it does not count in noted(), so
+    // a ring that counts its completions from noted() uses note() only.
     bool record(uint64_t seq);
     // Teardown: every number below `next_seq` was accepted and must have completed. Counts the
     // ones that did not as lost, and any completion recorded for a number never given as a

@@ -69,9 +69,10 @@ void Request::reset() {
     prep_error = 0;
     skip_cqe = false;
     link_next = link_timeout = lt_target = nullptr;
-    issued = in_chain_wait = drain_deferred = false;
+    issued = timer_armed = in_chain_wait = drain_deferred = false;
     cancel_pins = 0;
     recycle_when_unpinned = false;
+    pooled = true;
     active_prev = active_next = issue_next = exec_next = nullptr;
     submit_ns = 0;
     exec_state.store(ExecState::Queued, std::memory_order_relaxed);

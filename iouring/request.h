@@ -82,12 +82,17 @@ struct Request final : kernel::AsyncWork {
     Request* link_timeout = nullptr;  // a LINK_TIMEOUT guarding this request
     Request* lt_target = nullptr;     // for a LINK_TIMEOUT: the request it guards
     bool issued = false;
+    // TIMEOUT: its timer is armed (set under the ring's lock when it is issued). Before that
+    // it is only on its way to issue_ring_op, which alone may complete it: a cancel or a
+    // shutdown that claimed it in between completed a request its issue then completed again.
+    bool timer_armed = false;
     bool in_chain_wait = false;
     bool drain_deferred = false;
     // Cancellers that call its executor outside the ring's lock pin it first: a pinned request
     // that completes is recycled (reset, reused) only when the last pin goes.
     uint16_t cancel_pins = 0;
     bool recycle_when_unpinned = false;
+    bool pooled = true;  // in the ring's pool, free: completing it now is a second completion
     Request* active_prev = nullptr;  // the ring's list of live requests
     Request* active_next = nullptr;
     Request* free_next = nullptr;   // pool free list

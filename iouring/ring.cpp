@@ -7,6 +7,7 @@
 
 #include "iouring/clock.h"
 #include "iouring/manager.h"
+#include "iouring/ring_closer.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"
 
@@ -426,7 +427,14 @@ int SyscallCompletionRing::resolve_file(Request* req) {
                  ? regs_.fixed_file(static_cast<uint32_t>(req->sqe_fd))
                  : owner_.fds().get(req->sqe_fd);
     if (f.is_error()) return -f.error();
-    if (f.value()->kind() == kernel::FileKind::Ring) return -EINVAL;
+    if (f.value()->kind() == kernel::FileKind::Ring) {
+        // If the process closed that ring's fd meanwhile, this is its last reference, and
+        // this thread is inside work on a ring (maybe that very one): its teardown is the
+        // closer's (ring_closer.h).
+        const RingTeardownDeferral deferral;
+        f.value().reset();
+        return -EINVAL;
+    }
     if (f.value()->host_fd() < 0) {
         // Kernel objects have no host I/O; /proc files can still be read on the ring.
         const bool proc_read = f.value()->kind() == kernel::FileKind::Proc &&
@@ -469,10 +477,13 @@ void SyscallCompletionRing::issue_ring_op(Request* req) {
     }
     // TIMEOUT: a timer, and possibly a completion count.
     {
-        std::lock_guard lock(mutex_);
-        if (closing_) {
-            IssueList none;
-            complete_locked(req, -ECANCELED, 0, none);
+        IssueList to_issue;
+        std::unique_lock lock(mutex_);
+        // Closing, or its LINK_TIMEOUT fired before it got here (cancel_requested).
+        if (closing_ || req->cancel_requested.load(std::memory_order_acquire)) {
+            complete_locked(req, -ECANCELED, 0, to_issue);
+            lock.unlock();
+            after_unlock(to_issue);
             return;
         }
         if (req->timeout_count > 0) {
@@ -484,6 +495,7 @@ void SyscallCompletionRing::issue_ring_op(Request* req) {
         manager_.timers().arm(
             req, std::chrono::steady_clock::now() + std::chrono::nanoseconds(req->timeout_ns),
             &SyscallCompletionRing::on_timeout_fired);
+        req->timer_armed = true;  // from now on a cancel or shutdown may claim it
     }
 }
 
@@ -497,6 +509,8 @@ int SyscallCompletionRing::async_cancel(Request* req) {
         std::lock_guard lock(mutex_);
         for (Request* r = active_; r != nullptr; r = r->active_next) {
             if (r == req || !r->issued || r->opcode == IORING_OP_LINK_TIMEOUT) continue;
+            // A TIMEOUT on its way to its timer is not there yet (its issue completes it).
+            if (r->opcode == IORING_OP_TIMEOUT && !r->timer_armed) continue;
             bool match;
             if (f & IORING_ASYNC_CANCEL_ANY)
                 match = true;
@@ -609,7 +623,8 @@ void SyscallCompletionRing::shutdown() {
         for (Request* r = active_; r != nullptr;) {
             Request* next = r->active_next;
             if (r->issued && r->opcode == IORING_OP_TIMEOUT) {
-                if (r->try_claim()) {
+                // Not armed yet: its issue sees closing_ and cancels it.
+                if (r->timer_armed && r->try_claim()) {
                     manager_.timers().disarm(r);
                     count_timeouts_.erase(
                         std::remove(count_timeouts_.begin(), count_timeouts_.end(), r),
@@ -630,9 +645,15 @@ void SyscallCompletionRing::shutdown() {
     for (Request* r : issued) cancel_pinned(r);
     std::unique_lock lock(mutex_);
     for (Request* r : issued) unpin_locked(r);
+    const auto wait_start = std::chrono::steady_clock::now();
+    auto next_report = wait_start + std::chrono::seconds(5);
     while (inflight_ > 0) {
         cq_cv_.wait_for(lock, std::chrono::milliseconds(50));
         if (inflight_ == 0) break;
+        if (const auto now = std::chrono::steady_clock::now(); now >= next_report) {
+            log_live_requests_locked(now - wait_start);
+            next_report = now + std::chrono::seconds(60);
+        }
         // Anything issued since (a chain's next step) is cancelled at issue; re-ask the rest.
         std::vector<Request*> again;
         for (Request* r = active_; r != nullptr; r = r->active_next) {
@@ -652,6 +673,26 @@ void SyscallCompletionRing::shutdown() {
     if (holds_ring_slot_.exchange(false)) usage_->rings.fetch_sub(1, std::memory_order_relaxed);
     manager_.executor().ring_closed(*this);
     manager_.remove_ring(this);
+}
+
+void SyscallCompletionRing::log_live_requests_locked(
+    std::chrono::steady_clock::duration waited) const {
+    spdlog::warn(
+        "io_uring: ring fd of pid {}: close has waited {} s for {} request(s):", owner_pid_,
+        std::chrono::duration_cast<std::chrono::seconds>(waited).count(), inflight_);
+    for (const Request* r = active_; r != nullptr; r = r->active_next) {
+        const Executor* ex = r->executor.load(std::memory_order_acquire);
+        const char* op = opcode_name(r->opcode);
+        spdlog::warn(
+            "  seq {} {} user_data {:#x} fd {} flags {:#x}: issued {} executor {} exec_state {} "
+            "cancel_requested {} chain_wait {} drain_deferred {} link_next {} link_timeout {} "
+            "guards {} pins {} fault {}",
+            r->seq, op != nullptr ? op : "?", r->user_data, r->sqe_fd, r->sqe_flags, r->issued,
+            ex != nullptr ? "set" : "none", static_cast<int>(r->exec_state.load()),
+            r->cancel_requested.load(), r->in_chain_wait, r->drain_deferred,
+            r->link_next != nullptr, r->link_timeout != nullptr, r->lt_target != nullptr,
+            r->cancel_pins, static_cast<int>(r->fault.kind));
+    }
 }
 
 void SyscallCompletionRing::close_ledger() {
@@ -688,6 +729,7 @@ Request* SyscallCompletionRing::alloc_requests(uint32_t n) {
         }
         Request* r = free_;
         free_ = r->free_next;
+        r->pooled = false;
         r->ring = this;
         r->active_prev = nullptr;
         r->active_next = active_;

@@ -10,6 +10,7 @@
 // IORING_SQ_CQ_OVERFLOW is set until the backlog is flushed. Nothing is ever dropped.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -175,12 +176,16 @@ class SyscallCompletionRing {
         publish_cq_tail_locked(cq_batch_tail_);  // counts the batch's completions too
     }
     void count_completions_locked();
+    void refuse_second_completion_locked(int32_t res);
     void after_unlock(IssueList& to_issue);
     void release_drain_locked(IssueList& to_issue);
     void check_count_timeouts_locked(IssueList& to_issue);
 
     // Teardown, once nothing is in flight: counts lost and duplicated sequence numbers.
     void close_ledger();
+    // A teardown that has waited long for its requests names each one still live (a request
+    // an executor never returns would otherwise hang close() without a word).
+    void log_live_requests_locked(std::chrono::steady_clock::duration waited) const;
 
     // Pool: a submission takes the requests it may need with one lock, and gives back the
     // ones it did not use.

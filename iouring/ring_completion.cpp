@@ -2,11 +2,13 @@
 // and waiting for CQEs.
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #include "iouring/clock.h"
 #include "iouring/manager.h"
 #include "iouring/ring.h"
 #include "iouring/spin_wait.h"
+#include "kernel/log.h"
 
 namespace toyos::iouring {
 
@@ -38,6 +40,10 @@ void SyscallCompletionRing::complete_many(Request* const* reqs, const int32_t* r
 
 void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t cflags,
                                             IssueList& to_issue) {
+    if (req->pooled) [[unlikely]] {
+        refuse_second_completion_locked(res);
+        return;
+    }
     // A LINK_TIMEOUT guarding this request ends with it: -ECANCELED unless it already fired.
     if (Request* lt = req->link_timeout) {
         req->link_timeout = nullptr;
@@ -109,6 +115,19 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     if (!drain_queue_.empty()) release_drain_locked(to_issue);
 }
 
+void SyscallCompletionRing::refuse_second_completion_locked(int32_t res) {
+    // A kernel bug: something completed a request that is already back in the pool. Posting
+    // it would duplicate a CQE, and freeing it again would corrupt the pool (and leave close()
+    // waiting for a request count gone below zero). It is refused, counted and reported; a
+    // fuzzing build stops here, so that the fuzzer keeps the input and this stack.
+    RingStats::add(stats_.duplicated);
+    spdlog::error("io_uring: ring {} of pid {}: a request was completed twice (res {}); refused",
+                  id_, owner_pid_, res);
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    std::abort();
+#endif
+}
+
 void SyscallCompletionRing::check_count_timeouts_locked(IssueList& to_issue) {
     for (size_t i = 0; i < count_timeouts_.size();) {
         Request* t = count_timeouts_[i];
@@ -143,8 +162,18 @@ void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
         // The timer claimed it: if its target completed meanwhile, lt_target is null.
         std::lock_guard lock(ring->mutex_);
         target = lt->lt_target;
-        if (target != nullptr) {
-            target->link_timeout = nullptr;
+        if (target != nullptr) target->link_timeout = nullptr;
+        if (target != nullptr && target->opcode == IORING_OP_TIMEOUT && target->timer_armed) {
+            // A TIMEOUT has no executor to ask: cancelled here, if its own timer or a count
+            // has not claimed it first (then it completes as that says).
+            if (target->try_claim()) {
+                ring->manager_.timers().disarm(target);
+                auto& ct = ring->count_timeouts_;
+                ct.erase(std::remove(ct.begin(), ct.end(), target), ct.end());
+                ring->complete_locked(target, -ECANCELED, 0, to_issue);
+            }
+            target = nullptr;
+        } else if (target != nullptr) {
             pin_locked(target);
             // Marked while it is surely alive: if it has not reached its executor yet (the
             // timer can fire first), the executor sees the mark when it takes it and completes

@@ -253,3 +253,122 @@ TEST(RingRegression, FilesUpdateChecksItsCountBeforeAllocating) {
 }
 
 }  // namespace
+
+namespace {
+
+// A TIMEOUT guarded by a LINK_TIMEOUT that fires first: the TIMEOUT is cancelled (-ECANCELED),
+// the LINK_TIMEOUT says -ETIME, as on Linux. The TIMEOUT used to run to its own end: its
+// cancel asked an executor it never had.
+int prog_link_timeout_cancels_a_timeout(int, char**) {
+    io_uring ring;
+    T_CHECK(io_uring_queue_init(4, &ring, 0) == 0);
+    __kernel_timespec long_ts{10, 0};
+    __kernel_timespec short_ts{0, 10'000'000};
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_timeout(sqe, &long_ts, 0, 0);
+    sqe->flags |= IOSQE_IO_LINK;
+    sqe->user_data = 1;
+    sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_link_timeout(sqe, &short_ts, 0);
+    sqe->user_data = 2;
+    T_CHECK(io_uring_submit(&ring) == 2);
+    int res_of[3] = {1, 1, 1};
+    for (int i = 0; i < 2; ++i) {
+        uint64_t ud = 0;
+        int res = 0;
+        T_CHECK(next_cqe(&ring, &ud, &res) == 0);  // within 2 s, not the TIMEOUT's 10
+        T_CHECK(ud == 1 || ud == 2);
+        res_of[ud] = res;
+    }
+    T_CHECK(res_of[1] == -ECANCELED);
+    T_CHECK(res_of[2] == -ETIME);
+    io_uring_queue_exit(&ring);
+    return 0;
+}
+
+TEST(RingRegression, LinkTimeoutCancelsAGuardedTimeout) {
+    test::TempRoot root;
+    EXPECT_EQ(exit_code(test::run_program(root.path(), "lt-timeout",
+                                          prog_link_timeout_cancels_a_timeout)),
+              0);
+}
+
+// A TIMEOUT is issued (marked so under the ring's lock) and then, outside the lock, armed;
+// in between, only its issue may complete it. An ASYNC_CANCEL run on another thread used to
+// find it there, complete it and free it, and the issue then armed a timer on the freed
+// request: a second completion of a recycled request (found by fuzz_enter as a close that
+// waited forever, its count of requests in flight gone below zero). Here the window is wide:
+// the TIMEOUT follows, in one submission, an ASYNC_CANCEL of a RECV running on the host, whose
+// issue waits for the host's answer, and the RECV's completion (on the host reactor's thread)
+// runs a hard-linked ASYNC_CANCEL of that very TIMEOUT meanwhile. Whichever wins, every
+// request completes once.
+int prog_cancel_racing_a_timeouts_issue(int, char**) {
+    int srv = -1, cli = -1;
+    T_CHECK(make_tcp_pair(&srv, &cli) == 0);
+    char buf[16];
+    __kernel_timespec ts{10, 0};
+    for (int round = 0; round < 50; ++round) {
+        io_uring ring;
+        T_CHECK(io_uring_queue_init(8, &ring, 0) == 0);
+        io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+        io_uring_prep_recv(sqe, srv, buf, sizeof buf, 0);  // no data: it waits on the host
+        sqe->flags |= IOSQE_IO_HARDLINK;
+        sqe->user_data = 1;
+        sqe = io_uring_get_sqe(&ring);
+        io_uring_prep_cancel64(sqe, 2, 0);  // runs when the RECV ends, cancelled or not
+        sqe->user_data = 4;
+        T_CHECK(io_uring_submit(&ring) == 2);
+        sqe = io_uring_get_sqe(&ring);
+        io_uring_prep_cancel64(sqe, 1, 0);
+        sqe->user_data = 3;
+        sqe = io_uring_get_sqe(&ring);
+        io_uring_prep_timeout(sqe, &ts, 0, 0);
+        sqe->user_data = 2;
+        T_CHECK(io_uring_submit(&ring) == 2);
+        int res_of[5] = {1, 1, 1, 1, 1};
+        int seen = 0;
+        for (int i = 0; i < 4; ++i) {
+            uint64_t ud = 0;
+            int res = 0;
+            if (i == 3 && res_of[4] == -ENOENT) {
+                // The linked cancel came before the TIMEOUT was armed: not found, as on Linux
+                // for a request not yet issued. End the TIMEOUT now.
+                sqe = io_uring_get_sqe(&ring);
+                io_uring_prep_cancel64(sqe, 2, 0);
+                sqe->user_data = 5;
+                T_CHECK(io_uring_submit(&ring) == 1);
+                T_CHECK(next_cqe(&ring, &ud, &res) == 0);
+                T_CHECK((ud == 5 && res == 0) || ud == 2);
+                if (ud == 2) {
+                    res_of[2] = res;
+                    seen |= 1 << 2;
+                    T_CHECK(next_cqe(&ring, &ud, &res) == 0 && ud == 5 && res == 0);
+                    break;
+                }
+            }
+            T_CHECK(next_cqe(&ring, &ud, &res) == 0);
+            T_CHECK(ud >= 1 && ud <= 4);
+            T_CHECK((seen & (1 << ud)) == 0);  // once each
+            seen |= 1 << ud;
+            res_of[ud] = res;
+        }
+        T_CHECK(seen == 0x1e);
+        T_CHECK(res_of[1] == -ECANCELED);
+        T_CHECK(res_of[2] == -ECANCELED);
+        T_CHECK(res_of[3] == 0);
+        T_CHECK(res_of[4] == 0 || res_of[4] == -ENOENT);
+        io_uring_queue_exit(&ring);
+    }
+    T_CHECK(proc_key("/proc/iouring", "Duplicated") == 0);
+    T_CHECK(proc_key("/proc/iouring", "Lost") == 0);
+    return 0;
+}
+
+TEST(RingRegression, ACancelRacingATimeoutsIssueCompletesItOnce) {
+    test::TempRoot root;
+    EXPECT_EQ(exit_code(test::run_program(root.path(), "cancel-timeout-issue",
+                                          prog_cancel_racing_a_timeouts_issue)),
+              0);
+}
+
+}  // namespace
