@@ -72,7 +72,7 @@ void Request::reset() {
     issued = timer_armed = in_chain_wait = drain_deferred = false;
     cancel_pins = 0;
     recycle_when_unpinned = false;
-    pooled = true;
+    freed = true;
     active_prev = active_next = issue_next = exec_next = nullptr;
     submit_ns = 0;
     exec_state.store(ExecState::Queued, std::memory_order_relaxed);

@@ -92,7 +92,7 @@ struct Request final : kernel::AsyncWork {
     // that completes is recycled (reset, reused) only when the last pin goes.
     uint16_t cancel_pins = 0;
     bool recycle_when_unpinned = false;
-    bool pooled = true;  // in the ring's pool, free: completing it now is a second completion
+    bool freed = true;  // completed and given back (to the pool, or to its last pin): done
     Request* active_prev = nullptr;  // the ring's list of live requests
     Request* active_next = nullptr;
     Request* free_next = nullptr;   // pool free list

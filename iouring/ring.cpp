@@ -729,7 +729,7 @@ Request* SyscallCompletionRing::alloc_requests(uint32_t n) {
         }
         Request* r = free_;
         free_ = r->free_next;
-        r->pooled = false;
+        r->freed = false;
         r->ring = this;
         r->active_prev = nullptr;
         r->active_next = active_;
@@ -754,6 +754,7 @@ void SyscallCompletionRing::return_requests(Request* list) {
 
 // Called with mutex_ held.
 void SyscallCompletionRing::free_request(Request* r) {
+    r->freed = true;  // from here on, a completion of it is a second one (refused)
     if (r->active_prev != nullptr)
         r->active_prev->active_next = r->active_next;
     else

@@ -40,7 +40,7 @@ void SyscallCompletionRing::complete_many(Request* const* reqs, const int32_t* r
 
 void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t cflags,
                                             IssueList& to_issue) {
-    if (req->pooled) [[unlikely]] {
+    if (req->freed) [[unlikely]] {
         refuse_second_completion_locked(res);
         return;
     }
@@ -116,7 +116,7 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
 }
 
 void SyscallCompletionRing::refuse_second_completion_locked(int32_t res) {
-    // A kernel bug: something completed a request that is already back in the pool. Posting
+    // A kernel bug: something completed a request that was already completed and freed. Posting
     // it would duplicate a CQE, and freeing it again would corrupt the pool (and leave close()
     // waiting for a request count gone below zero). It is refused, counted and reported; a
     // fuzzing build stops here, so that the fuzzer keeps the input and this stack.
