@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "iouring/request.h"
 #include "iouring/ring_closer.h"
 
 namespace toyos::iouring {
@@ -51,11 +52,13 @@ void PollReactor::update_locked(int host_fd) {
         ::epoll_ctl(epfd_, EPOLL_CTL_ADD, host_fd, &ev);
 }
 
-void PollReactor::arm(Request* req, int host_fd, uint32_t events) {
+bool PollReactor::arm(Request* req, int host_fd, uint32_t events) {
     std::lock_guard lock(mutex_);
+    if (req->cancel_requested.load(std::memory_order_acquire)) return false;
     waiters_[host_fd].push_back(Waiter{req, events});
     where_[req] = host_fd;
     update_locked(host_fd);
+    return true;
 }
 
 bool PollReactor::remove(Request* req) {

@@ -23,7 +23,10 @@ class PollReactor {
     PollReactor& operator=(const PollReactor&) = delete;
 
     // Parks `req` until `events` (POLLIN/POLLOUT) are ready on `host_fd`.
-    void arm(Request* req, int host_fd, uint32_t events);
+    // False, and not armed, if a cancel was asked for: checked under the lock remove() takes,
+    // so a cancel either finds it armed or is seen here. Once armed, `req` is the reactor's
+    // (it may complete and be reused at once): the caller must not touch it again.
+    [[nodiscard]] bool arm(Request* req, int host_fd, uint32_t events);
     // True if `req` was parked and is now removed (the caller completes it).
     bool remove(Request* req);
     size_t armed() const;

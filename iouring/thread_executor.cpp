@@ -49,11 +49,11 @@ void ThreadExecutor::execute(Request* req) {
     operations_.fetch_add(1, std::memory_order_relaxed);
     if (res == -EAGAIN) {
         if (const uint32_t events = wait_events(*req)) {
-            // Park it; a cancel that came while it ran is honoured here.
+            // Park it, unless a cancel came while it ran. Once parked it is the reactor's: it
+            // may be ready, run, complete and be reused before arm() returns, so nothing here
+            // reads it after.
             req->exec_state.store(ExecState::Armed, std::memory_order_release);
-            reactor_.arm(req, req->host_fd, events);
-            if (req->cancel_requested.load(std::memory_order_acquire) && reactor_.remove(req))
-                finish_cancelled(req);
+            if (!reactor_.arm(req, req->host_fd, events)) finish_cancelled(req);
             return;
         }
     }
