@@ -157,6 +157,7 @@ void SyscallCompletionRing::on_timeout_fired(Request* req) {
 void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
     SyscallCompletionRing* ring = lt->ring;
     Request* target = nullptr;  // pinned
+    Request* cancelled_timeout = nullptr;
     IssueList to_issue;
     {
         // The timer claimed it: if its target completed meanwhile, lt_target is null.
@@ -170,7 +171,7 @@ void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
                 ring->manager_.timers().disarm(target);
                 auto& ct = ring->count_timeouts_;
                 ct.erase(std::remove(ct.begin(), ct.end(), target), ct.end());
-                ring->complete_locked(target, -ECANCELED, 0, to_issue);
+                cancelled_timeout = target;  // after the LINK_TIMEOUT's CQE, as on Linux
             }
             target = nullptr;
         } else if (target != nullptr) {
@@ -182,6 +183,8 @@ void SyscallCompletionRing::on_link_timeout_fired(Request* lt) {
         }
         lt->lt_target = nullptr;
         ring->complete_locked(lt, -ETIME, 0, to_issue);
+        if (cancelled_timeout != nullptr)
+            ring->complete_locked(cancelled_timeout, -ECANCELED, 0, to_issue);
     }
     ring->after_unlock(to_issue);
     // The guarded request is cancelled; it completes with -ECANCELED (or its own result if it

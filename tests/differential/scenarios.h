@@ -754,6 +754,15 @@ Outcome scenario_link_timeout(B& b) {
     submit(b, o, "recv on a silent socket + 30 ms link timeout -> nop");
     Step& st3 = reap(b, o, "recv on a silent socket + 30 ms link timeout -> nop", 3, false);
     chain_order_fact(o, st3, {7, 9});
+    // A TIMEOUT guarded by a shorter link timeout: the TIMEOUT is cancelled when it fires.
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &long_ts, 0, 0);
+    tag(s, 10, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_link_timeout(s, &short_ts, 0);
+    tag(s, 11);
+    submit(b, o, "10 s timeout + 30 ms link timeout");
+    reap(b, o, "10 s timeout + 30 ms link timeout", 2, false);
     b.close(server);
     b.close(client);
     return o;
