@@ -54,7 +54,8 @@ void PollReactor::update_locked(int host_fd) {
 
 bool PollReactor::arm(Request* req, int host_fd, uint32_t events) {
     std::lock_guard lock(mutex_);
-    if (req->cancel_requested.load(std::memory_order_acquire)) return false;
+    // seq_cst: pairs with ThreadExecutor::cancel() (a store-buffering pattern, not a handoff).
+    if (req->cancel_requested.load(std::memory_order_seq_cst)) return false;
     waiters_[host_fd].push_back(Waiter{req, events});
     where_[req] = host_fd;
     update_locked(host_fd);

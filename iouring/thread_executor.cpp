@@ -27,7 +27,7 @@ void ThreadExecutor::issue(Request* req) {
 }
 
 void ThreadExecutor::requeue(Request* req) {
-    req->exec_state.store(ExecState::Queued, std::memory_order_release);
+    req->exec_state.store(ExecState::Queued, std::memory_order_seq_cst);  // see execute()
     // The pool's queue is bounded; when it is full, wait for room rather than lose the
     // request (the workers are draining it).
     while (!pool_.post(req)) std::this_thread::yield();
@@ -40,7 +40,11 @@ void ThreadExecutor::finish_cancelled(Request* req) {
 }
 
 void ThreadExecutor::execute(Request* req) {
-    if (req->cancel_requested.load(std::memory_order_acquire)) {
+    // The cancel mark and exec_state are read and written seq_cst (also in requeue(), arm()
+    // and cancel()): a cancel that marks a request while it is queued, run or parked must
+    // either see the state it leads to or be seen by the next check. With release/acquire
+    // both sides could read the old values (store buffering) and the cancel would be lost.
+    if (req->cancel_requested.load(std::memory_order_seq_cst)) {
         finish_cancelled(req);
         return;
     }
@@ -52,7 +56,7 @@ void ThreadExecutor::execute(Request* req) {
             // Park it, unless a cancel came while it ran. Once parked it is the reactor's: it
             // may be ready, run, complete and be reused before arm() returns, so nothing here
             // reads it after.
-            req->exec_state.store(ExecState::Armed, std::memory_order_release);
+            req->exec_state.store(ExecState::Armed, std::memory_order_seq_cst);
             if (!reactor_.arm(req, req->host_fd, events)) finish_cancelled(req);
             return;
         }
@@ -62,8 +66,9 @@ void ThreadExecutor::execute(Request* req) {
 }
 
 int ThreadExecutor::cancel(Request* req) {
-    req->cancel_requested.store(true, std::memory_order_release);
-    switch (req->exec_state.load(std::memory_order_acquire)) {
+    // seq_cst: see execute().
+    req->cancel_requested.store(true, std::memory_order_seq_cst);
+    switch (req->exec_state.load(std::memory_order_seq_cst)) {
         case ExecState::Armed:
             if (reactor_.remove(req)) finish_cancelled(req);
             return 0;  // else just woken: the retry sees cancel_requested
