@@ -69,7 +69,7 @@ void Request::reset() {
     prep_error = 0;
     skip_cqe = false;
     link_next = link_timeout = lt_target = nullptr;
-    issued = timer_armed = in_chain_wait = drain_deferred = false;
+    issued = timer_armed = in_chain_wait = drain_deferred = batch_issue = false;
     cancel_pins = 0;
     recycle_when_unpinned = false;
     freed = true;

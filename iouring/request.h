@@ -88,6 +88,10 @@ struct Request final : kernel::AsyncWork {
     bool timer_armed = false;
     bool in_chain_wait = false;
     bool drain_deferred = false;
+    // Issued by its own submission, in SQ order, rather than let go later by a completion
+    // (a link's next, a drained request): Linux runs the latter as task work after the whole
+    // submission, so only they may find a TIMEOUT submitted after them (async_cancel).
+    bool batch_issue = false;
     // Cancellers that call its executor outside the ring's lock pin it first: a pinned request
     // that completes is recycled (reset, reused) only when the last pin goes.
     uint16_t cancel_pins = 0;

@@ -324,6 +324,7 @@ void SyscallCompletionRing::queue_chain_locked(Request* head, IssueList& to_issu
         return;
     }
     head->issued = true;
+    head->batch_issue = true;
     ++issued_inflight_;
     // A NOP completes right here (it never leaves the kernel), unless something submitted
     // before it still waits to be issued: a TIMEOUT's count must see it complete after.
@@ -502,15 +503,13 @@ void SyscallCompletionRing::issue_ring_op(Request* req) {
 int SyscallCompletionRing::async_cancel(Request* req) {
     const uint32_t f = req->op_flags;
     const bool all = f & (IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY);
-    std::vector<Request*> found;  // pinned (null: a timeout this cancel completed)
+    std::vector<Request*> found;  // pinned (null: a timeout this cancel completed or marked)
     std::vector<Request*> claimed_timeouts;
     IssueList released;  // what the cancelled timeouts' completions let go (drain, links)
     {
         std::lock_guard lock(mutex_);
         for (Request* r = active_; r != nullptr; r = r->active_next) {
             if (r == req || !r->issued || r->opcode == IORING_OP_LINK_TIMEOUT) continue;
-            // A TIMEOUT on its way to its timer is not there yet (its issue completes it).
-            if (r->opcode == IORING_OP_TIMEOUT && !r->timer_armed) continue;
             bool match;
             if (f & IORING_ASYNC_CANCEL_ANY)
                 match = true;
@@ -521,7 +520,18 @@ int SyscallCompletionRing::async_cancel(Request* req) {
             else
                 match = r->user_data == req->cancel_key;
             if (!match) continue;
-            if (r->opcode == IORING_OP_TIMEOUT) {
+            if (r->opcode == IORING_OP_TIMEOUT && !r->timer_armed) {
+                // Issued, not yet armed: a later SQE of a submission whose issue is still
+                // running. A cancel of that same submission comes before it in SQ order and
+                // does not see it (Linux has not submitted it yet: -ENOENT). Any other cancel
+                // (a link's next, run at once here, on Linux as task work after the whole
+                // submission) finds it, as Linux would find it armed: the mark makes its issue
+                // complete it with -ECANCELED (only its issue may complete it). One marked
+                // already (by its LINK_TIMEOUT, an earlier cancel) is not found again.
+                if (req->batch_issue) continue;
+                if (r->cancel_requested.exchange(true, std::memory_order_acq_rel)) continue;
+                found.push_back(nullptr);
+            } else if (r->opcode == IORING_OP_TIMEOUT) {
                 // A timer that fired holds its claim until its callback completes it.
                 if (r->try_claim()) {
                     manager_.timers().disarm(r);

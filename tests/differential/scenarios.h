@@ -754,7 +754,9 @@ Outcome scenario_link_timeout(B& b) {
     submit(b, o, "recv on a silent socket + 30 ms link timeout -> nop");
     Step& st3 = reap(b, o, "recv on a silent socket + 30 ms link timeout -> nop", 3, false);
     chain_order_fact(o, st3, {7, 9});
-    // A TIMEOUT guarded by a shorter link timeout: the TIMEOUT is cancelled when it fires.
+    // A TIMEOUT guarded by a shorter link timeout: the TIMEOUT is cancelled when it fires;
+    // Linux posts the link timeout's -ETIME first (the TIMEOUT's -ECANCELED is task work the
+    // link timeout queues), every time.
     s = next_sqe(b, o);
     B::io_uring_prep_timeout(s, &long_ts, 0, 0);
     tag(s, 10, IOSQE_IO_LINK);
@@ -762,7 +764,7 @@ Outcome scenario_link_timeout(B& b) {
     B::io_uring_prep_link_timeout(s, &short_ts, 0);
     tag(s, 11);
     submit(b, o, "10 s timeout + 30 ms link timeout");
-    reap(b, o, "10 s timeout + 30 ms link timeout", 2, false);
+    reap(b, o, "10 s timeout + 30 ms link timeout", 2, true);
     b.close(server);
     b.close(client);
     return o;
@@ -820,6 +822,39 @@ Outcome scenario_async_cancel(B& b) {
     tag(s, 7);
     submit(b, o, "cancel the completed nop");
     reap(b, o, "cancel the completed nop", 1, true);
+    // A cancel, then in the same submission the TIMEOUT it names: not submitted yet when the
+    // cancel runs (-ENOENT), so the TIMEOUT lives on until a second cancel.
+    s = next_sqe(b, o);
+    B::io_uring_prep_cancel64(s, 10, 0);
+    tag(s, 11);
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &long_ts, 0, 0);
+    tag(s, 10);
+    submit(b, o, "cancel, then the 10 s timeout it names");
+    reap(b, o, "cancel, then the 10 s timeout it names", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_cancel64(s, 10, 0);
+    tag(s, 12);
+    submit(b, o, "cancel that timeout again");
+    reap(b, o, "the timeout and the second cancel", 2, false);
+    // A cancel hard-linked behind a RECV, naming a TIMEOUT that a later submission carries
+    // right after the RECV's own cancel: Linux runs the linked cancel as task work once that
+    // submission is done, so it finds the TIMEOUT (0, and the TIMEOUT -ECANCELED).
+    s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);
+    tag(s, 13, IOSQE_IO_HARDLINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_cancel64(s, 14, 0);
+    tag(s, 15);
+    submit(b, o, "recv on a silent socket => cancel of ud 14");
+    s = next_sqe(b, o);
+    B::io_uring_prep_cancel64(s, 13, 0);
+    tag(s, 16);
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &long_ts, 0, 0);
+    tag(s, 14);
+    submit(b, o, "cancel the recv, then the 10 s timeout ud 14");
+    reap(b, o, "recv, both cancels, timeout", 4, false);
     b.close(server);
     b.close(client);
     return o;
