@@ -855,6 +855,20 @@ Outcome scenario_async_cancel(B& b) {
     tag(s, 14);
     submit(b, o, "cancel the recv, then the 10 s timeout ud 14");
     reap(b, o, "recv, both cancels, timeout", 4, false);
+    // The same within one submission: a NOP completes at once and lets go the cancel linked
+    // behind it, which Linux runs as task work after the submission, the TIMEOUT after it
+    // in the SQ armed by then: found.
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 17, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_cancel64(s, 19, 0);
+    tag(s, 18);
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &long_ts, 0, 0);
+    tag(s, 19);
+    submit(b, o, "nop -> cancel of ud 19, then the 10 s timeout ud 19");
+    reap(b, o, "nop, its linked cancel, timeout", 3, false);
     b.close(server);
     b.close(client);
     return o;
