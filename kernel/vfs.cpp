@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,12 +17,17 @@ constexpr uint64_t kBeneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 constexpr int kAllowedOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_NONBLOCK |
                                   O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_DIRECT | O_DSYNC |
                                   O_SYNC | O_NOATIME | O_PATH | O_LARGEFILE;
+// The mode bits a toy process may give what it creates: never set-user-ID or set-group-ID.
+// toyos often runs as root, and a set-id file it left in the sandbox directory would run with
+// root's rights on the host (Linux keeps them only for a caller with CAP_FSETID, which a toy
+// process is not). The sticky bit and the permission bits pass; umask applies as usual.
+constexpr mode_t kCreatableModeBits = S_ISVTX | S_IRWXU | S_IRWXG | S_IRWXO;
 
 Result<int> openat2_host(int dirfd, const std::string& path, uint64_t flags, mode_t mode,
                          uint64_t resolve) {
     struct open_how how {};
     how.flags = flags | O_CLOEXEC;
-    how.mode = (flags & (O_CREAT | O_TMPFILE)) ? (mode & 07777) : 0;
+    how.mode = (flags & (O_CREAT | O_TMPFILE)) ? (mode & kCreatableModeBits) : 0;
     how.resolve = resolve;
     long fd;
     do {
@@ -79,7 +85,7 @@ Result<std::pair<int, std::string>> Vfs::open_parent(const std::string& path) co
 
 Result<void> Vfs::mkdir(const std::string& path, mode_t mode) const {
     auto [dirfd, leaf] = TOYOS_TRY(open_parent(path));
-    int r = ::mkdirat(dirfd, leaf.c_str(), mode & 07777);
+    int r = ::mkdirat(dirfd, leaf.c_str(), mode & kCreatableModeBits);
     int e = errno;
     ::close(dirfd);
     if (r < 0) return err(e);

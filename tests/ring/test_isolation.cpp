@@ -234,6 +234,50 @@ TEST(Isolation, OpenatThroughTheRingCannotLeaveTheSandbox) {
     EXPECT_GE(g_inside_res, 0);  // '..' inside the root still works
 }
 
+// --- Set-id bits: a toy process never creates a set-user-ID or set-group-ID file ---------
+struct SetIdResults {
+    int open_fd = -1, mkdir_res = -1, ring_res = -1;
+} g_setid;
+
+int prog_setid(int, char**) {
+    g_setid.open_fd = sys::open("/suid-open", O_CREAT | O_WRONLY, 06755);
+    if (g_setid.open_fd >= 0) sys::close(g_setid.open_fd);
+    g_setid.mkdir_res = sys::mkdir("/sgid-dir", 02755 | S_ISUID);
+    io_uring ring;
+    T_CHECK(io_uring_queue_init(4, &ring, 0) == 0);
+    const char path[] = "/suid-ring";  // on the stack: the process's memory
+    g_setid.ring_res = run_one(ring, [&](io_uring_sqe* sqe) {
+        io_uring_prep_openat(sqe, AT_FDCWD, path, O_CREAT | O_WRONLY, 04755 | S_ISGID);
+    });
+    if (g_setid.ring_res >= 0) sys::close(g_setid.ring_res);
+    io_uring_queue_exit(&ring);
+    return 0;
+}
+
+TEST(Isolation, CreatedFilesNeverCarrySetIdBits) {
+    test::TempRoot root;
+    for (const char* executor : {"uring", "threads"}) {
+        g_setid = {};
+        std::filesystem::remove(root.path() + "/suid-open");
+        std::filesystem::remove(root.path() + "/suid-ring");
+        std::filesystem::remove(root.path() + "/sgid-dir");
+        kernel::KernelConfig config;
+        config.executor = executor;
+        ASSERT_EQ(exit_code(test::run_program(root.path(), "setid", prog_setid, {}, config)), 0)
+            << executor;
+        ASSERT_GE(g_setid.open_fd, 0) << executor;
+        ASSERT_EQ(g_setid.mkdir_res, 0) << executor;
+        ASSERT_GE(g_setid.ring_res, 0) << executor;
+        for (const char* name : {"/suid-open", "/suid-ring", "/sgid-dir"}) {
+            struct stat st {};
+            ASSERT_EQ(::stat((root.path() + name).c_str(), &st), 0) << name;
+            EXPECT_EQ(st.st_mode & (S_ISUID | S_ISGID), 0u)
+                << executor << " " << name << " mode " << std::oct << st.st_mode;
+            EXPECT_NE(st.st_mode & S_IXUSR, 0u) << name;  // the permission bits still pass
+        }
+    }
+}
+
 // --- Limits: rings (EMFILE), ops in flight (EAGAIN), registered bytes (ENOMEM) ------------
 struct LimitResults {
     int third_ring = 1, ring_after_close = 1;
