@@ -59,7 +59,7 @@ struct Request final : kernel::AsyncWork {
     std::vector<kernel::MappingRef> pins;  // user memory held while the host may touch it
     bool connect_started = false;
     int64_t timeout_ns = 0;       // TIMEOUT / LINK_TIMEOUT: relative duration
-    uint64_t timeout_count = 0;   // TIMEOUT: completions to wait for (0: none)
+    uint32_t timeout_count = 0;   // TIMEOUT: CQEs to wait for (0: none); 32 bits as Linux
     uint64_t timeout_target = 0;  // TIMEOUT: the ring's completion count to reach
     uint64_t cancel_key = 0;
     // URING_CMD (NVMe passthrough): the command as submitted (the SQE128's 80-byte cmd area),

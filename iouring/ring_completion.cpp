@@ -44,17 +44,6 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
         refuse_second_completion_locked(res);
         return;
     }
-    // A LINK_TIMEOUT guarding this request ends with it: -ECANCELED unless it already fired.
-    if (Request* lt = req->link_timeout) {
-        req->link_timeout = nullptr;
-        lt->lt_target = nullptr;
-        if (lt->try_claim()) {
-            manager_.timers().disarm(lt);
-            lt->skip_cqe = req->skip_cqe;
-            complete_locked(lt, -ECANCELED, 0, to_issue);
-        }
-    }
-
     // A short read or write is a failure too (as in Linux): its CQE is posted even with
     // IOSQE_CQE_SKIP_SUCCESS, and it breaks a link chain.
     // (Only asked when it matters: expected_bytes walks an iovec array.)
@@ -78,6 +67,18 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     }
     if (observe_ != 0) [[unlikely]]
         observe_locked(*req, res);
+
+    // A LINK_TIMEOUT guarding this request ends with it: -ECANCELED unless it already fired.
+    // Its CQE follows the request's, as on Linux (which posts it from task work).
+    if (Request* lt = req->link_timeout) {
+        req->link_timeout = nullptr;
+        lt->lt_target = nullptr;
+        if (lt->try_claim()) {
+            manager_.timers().disarm(lt);
+            lt->skip_cqe = req->skip_cqe;
+            complete_locked(lt, -ECANCELED, 0, to_issue);
+        }
+    }
 
     // Link chain: the next request runs only if this one succeeded in full (a short read or
     // write breaks the chain, as in Linux), unless this one is a hard link.
@@ -107,7 +108,11 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
         --issued_inflight_;
         if (req->sqe_flags & IOSQE_IO_DRAIN) --drains_inflight_;
     }
-    if (req->opcode != IORING_OP_TIMEOUT && req->opcode != IORING_OP_LINK_TIMEOUT) {
+    // A TIMEOUT's count is of CQEs, as Linux's (cached_cq_tail - cq_timeouts): a skipped CQE
+    // does not count, a LINK_TIMEOUT's does, and so does a cancelled or failed TIMEOUT's; a
+    // TIMEOUT that expired (-ETIME) or met its own count (0) does not.
+    const bool timeout_fired = req->opcode == IORING_OP_TIMEOUT && (res == -ETIME || res == 0);
+    if (!skip && !timeout_fired) {
         ++completions_for_timeouts_;
         if (!count_timeouts_.empty()) check_count_timeouts_locked(to_issue);
     }
@@ -328,7 +333,8 @@ Result<void> SyscallCompletionRing::wait_cqes(kernel::Process& caller, uint32_t 
         if (ready >= min) return {};
         if (caller.killed()) return err(EINTR);
         const auto now = Clock::now();
-        if (now >= deadline) return err(ETIME);
+        // Linux: a wait that times out with CQEs ready (fewer than asked) returns 0.
+        if (now >= deadline) return ready > 0 ? Result<void>{} : err(ETIME);
         // Posting wakes waiters once the tail reaches the lowest tail any of them needs.
         const uint32_t want = head + min;
         if (cq_waiters_ == 0 || static_cast<int32_t>(want - cq_wake_tail_) < 0)

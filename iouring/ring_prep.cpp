@@ -9,10 +9,12 @@
 
 #include <linux/nvme_ioctl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
 
+#include "iouring/clock.h"
 #include "iouring/ring.h"
 #include "kernel/devfs.h"
 #include "kernel/vfs.h"
@@ -27,14 +29,6 @@ constexpr uint32_t kRwFlags = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RW
 constexpr uint32_t kSendFlags =
     MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_OOB | MSG_WAITALL;
 constexpr uint32_t kRecvFlags = MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_OOB;
-
-// Saturates, as Linux's timespec64_to_ktime does, at about 31 years ("never" in practice), so
-// that a timeout of 2^36 s is not signed overflow here nor when the timer adds it to now().
-int64_t timespec_to_ns(const __kernel_timespec& ts) {
-    constexpr int64_t kNeverSec = 1'000'000'000;
-    if (ts.tv_sec >= kNeverSec) return kNeverSec * 1'000'000'000LL;
-    return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
-}
 
 }  // namespace
 
@@ -232,24 +226,32 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
             if (sqe.timeout_flags & ~allowed) return -EINVAL;
             if ((sqe.timeout_flags & IORING_TIMEOUT_CLOCK_MASK) == IORING_TIMEOUT_CLOCK_MASK)
                 return -EINVAL;
-            if (link && sqe.off != 0) return -EINVAL;
+            // Linux reads the completion count as 32 bits (io_timeout_prep: u32 off), so 2^32+1
+            // is a count of 1 and a LINK_TIMEOUT's off of 2^32 is 0.
+            const auto count = static_cast<uint32_t>(sqe.off);
+            if (link && count != 0) return -EINVAL;
             __kernel_timespec ts{};
             auto c = mem.copy_from_user(&ts, kernel::UserPtr<__kernel_timespec>(sqe.addr));
             if (c.is_error()) return -c.error();
-            if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1'000'000'000) return -EINVAL;
-            int64_t ns = timespec_to_ns(ts);
-            if (sqe.timeout_flags & IORING_TIMEOUT_ABS) {
+            // As Linux: negative fields are refused, a tv_nsec of 10^9 or more is just added.
+            if (ts.tv_sec < 0 || ts.tv_nsec < 0) return -EINVAL;
+            int64_t ns = 0;
+            if (!(sqe.timeout_flags & IORING_TIMEOUT_ABS)) {
+                ns = saturating_timespec_ns(ts.tv_sec, ts.tv_nsec);
+            } else {
                 const clockid_t clock =
                     (sqe.timeout_flags & IORING_TIMEOUT_BOOTTIME)   ? CLOCK_BOOTTIME
                     : (sqe.timeout_flags & IORING_TIMEOUT_REALTIME) ? CLOCK_REALTIME
                                                                     : CLOCK_MONOTONIC;
                 timespec now{};
                 clock_gettime(clock, &now);
-                ns -= now.tv_sec * 1'000'000'000LL + now.tv_nsec;
-                if (ns < 0) ns = 0;
+                // The distance to the deadline, saturated (a deadline in the year 4000 is far,
+                // not past).
+                ns = std::max<int64_t>(
+                    0, saturating_timespec_ns(ts.tv_sec - now.tv_sec, ts.tv_nsec - now.tv_nsec));
             }
             req->timeout_ns = ns;
-            req->timeout_count = link ? 0 : sqe.off;
+            req->timeout_count = count;
             req->op_flags = sqe.timeout_flags;
             return 0;
         }

@@ -2,9 +2,11 @@
 // seed 004: it validates arguments and hands the ring work to the io_uring subsystem).
 #include <linux/time_types.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
+#include "iouring/clock.h"
 #include "iouring/manager.h"
 #include "iouring/ring_file.h"
 #include "syscalls/common.h"
@@ -52,8 +54,10 @@ SysResult sys_io_uring_enter(SyscallContext& c, const SyscallArgs& a) {
         if (arg.ts != 0) {
             __kernel_timespec ts{};
             TOYOS_TRY_VOID(c.proc.memory().copy_from_user(&ts, UserPtr<__kernel_timespec>(arg.ts)));
-            if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1'000'000'000) return err(EINVAL);
-            timeout_ns = ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+            // As Linux (ktime_set, then added to the wait's start): saturated, any tv_nsec
+            // added as it is, a negative total already expired (-ETIME, or 0 if CQEs wait).
+            timeout_ns =
+                std::max<int64_t>(0, iouring::saturating_timespec_ns(ts.tv_sec, ts.tv_nsec));
         }
     }
     return ring->enter(c.proc, to_submit, min_complete, flags, timeout_ns);

@@ -2,6 +2,7 @@
 // through the system liburing, with host fds in a temporary directory and host sockets.
 #include <arpa/inet.h>
 #include <liburing.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -43,6 +44,15 @@ class HostBackend {
         if (dir_fd_ < 0) return "no temporary directory";
         if (init_ < 0) return "io_uring_queue_init: " + std::to_string(init_);
         return "";
+    }
+
+    // io_uring_enter(GETEVENTS | EXT_ARG) with a timeout and nothing to submit: res or -errno.
+    int enter_getevents(unsigned min_complete, const __kernel_timespec* ts) {
+        io_uring_getevents_arg arg{};
+        arg.ts = reinterpret_cast<uint64_t>(ts);
+        const long r = ::syscall(__NR_io_uring_enter, ring.ring_fd, 0, min_complete,
+                                 IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
+        return r < 0 ? -errno : static_cast<int>(r);
     }
 
     int dir_fd() const {

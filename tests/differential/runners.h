@@ -34,7 +34,9 @@
     X(ring_fd_as_operand)         \
     X(registration_errors)        \
     X(deliberate_deviations)      \
-    X(prep_errors)
+    X(prep_errors)                \
+    X(timeout_count_semantics)    \
+    X(enter_timeout_extremes)
 
 namespace toyos::diff {
 

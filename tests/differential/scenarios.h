@@ -1008,4 +1008,142 @@ Outcome scenario_prep_errors(B& b) {
     return o;
 }
 
+// --- TIMEOUT counts and timespecs as Linux reads them -----------------------------------------
+// The count is sqe->off's low 32 bits; it counts posted CQEs: not skipped ones, a LINK_TIMEOUT's
+// yes, a cancelled TIMEOUT's yes, a TIMEOUT that expired or met its count no. tv_nsec >= 10^9
+// is accepted (added as it is).
+template <class B>
+Outcome scenario_timeout_count_semantics(B& b) {
+    Outcome o;
+    __kernel_timespec short_ts{0, 50'000'000};
+    __kernel_timespec long_ts{10, 0};
+    __kernel_timespec odd_ts{0, 2'000'000'000};  // tv_nsec of 2 s
+    // off = 2^32 + 1: a count of 1.
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &long_ts, 1, 0);
+    s->off = (1ull << 32) + 1;
+    tag(s, 1);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 2);
+    submit(b, o, "timeout off 2^32+1, nop");
+    reap(b, o, "timeout off 2^32+1, nop", 2, true);
+    // off = 2^64 - 1: a count of 2^32 - 1, so the timer ends it.
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &short_ts, 1, 0);
+    s->off = ~0ull;
+    tag(s, 3);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 4);
+    submit(b, o, "timeout off 2^64-1, nop");
+    reap(b, o, "timeout off 2^64-1, nop", 2, true);
+    // A skipped CQE does not count.
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &short_ts, 1, 0);
+    tag(s, 5);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 6, IOSQE_CQE_SKIP_SUCCESS);
+    submit(b, o, "timeout count 1, skipped nop");
+    reap(b, o, "timeout count 1, skipped nop", 1, true);
+    expect_cq_empty(b, o, "after the skipped nop");
+    // A LINK_TIMEOUT's CQE counts.
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &short_ts, 2, 0);
+    tag(s, 7);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 8, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_link_timeout(s, &long_ts, 0);
+    tag(s, 9);
+    submit(b, o, "timeout count 2, nop guarded by a link timeout");
+    reap(b, o, "timeout count 2, nop guarded by a link timeout", 3, true);
+    // A cancelled TIMEOUT's CQE counts (the cancel's own is skipped).
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &long_ts, 0, 0);
+    tag(s, 10);
+    submit(b, o, "a 10 s timeout");
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &short_ts, 1, 0);
+    tag(s, 11);
+    submit(b, o, "timeout count 1");
+    s = next_sqe(b, o);
+    B::io_uring_prep_cancel64(s, 10, 0);
+    tag(s, 12, IOSQE_CQE_SKIP_SUCCESS);
+    submit(b, o, "cancel the 10 s timeout, CQE skipped");
+    reap(b, o, "the cancelled timeout, then the counted one", 2, true);
+    // A TIMEOUT that met its count does not count for another.
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &short_ts, 1, 0);
+    tag(s, 13);
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &short_ts, 2, 0);
+    tag(s, 14);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 15);
+    submit(b, o, "timeouts of count 1 and 2, one nop");
+    reap(b, o, "timeouts of count 1 and 2, one nop", 3, true);
+    // tv_nsec of 2 s: accepted; the count ends it.
+    s = next_sqe(b, o);
+    B::io_uring_prep_timeout(s, &odd_ts, 1, 0);
+    tag(s, 16);
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 17);
+    submit(b, o, "timeout with tv_nsec 2e9, nop");
+    reap(b, o, "timeout with tv_nsec 2e9, nop", 2, true);
+    // A LINK_TIMEOUT's off is 32 bits too: 2^32 is 0, accepted.
+    s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, 18, IOSQE_IO_LINK);
+    s = next_sqe(b, o);
+    B::io_uring_prep_link_timeout(s, &long_ts, 0);
+    s->off = 1ull << 32;
+    tag(s, 19);
+    submit(b, o, "nop guarded by a link timeout with off 2^32");
+    reap(b, o, "nop guarded by a link timeout with off 2^32", 2, true);
+    expect_cq_empty(b, o, "after the timeouts");
+    return o;
+}
+
+// --- io_uring_enter's EXT_ARG timeout at its extremes ----------------------------------------
+// Huge timeouts saturate (a 100 ms TIMEOUT in flight ends the wait, res 0); a negative one has
+// already expired (-ETIME); any tv_nsec is added as it is; a wait that times out with fewer CQEs
+// than asked, but some, returns 0.
+template <class B>
+Outcome scenario_enter_timeout_extremes(B& b) {
+    Outcome o;
+    __kernel_timespec in_flight{0, 100'000'000};
+    const __kernel_timespec waits[] = {
+        {INT64_MAX, 0}, {1ll << 62, 0}, {18446744074ll, 0}, {0, 1'000'000'000}, {0, INT64_MAX},
+        {-1, 0},        {0, -1},        {INT64_MIN, 0},
+    };
+    uint64_t ud = 1;
+    for (const __kernel_timespec& w : waits) {
+        const std::string what =
+            "wait {" + std::to_string(w.tv_sec) + ", " + std::to_string(w.tv_nsec) + "}";
+        io_uring_sqe* s = next_sqe(b, o);
+        B::io_uring_prep_timeout(s, &in_flight, 0, 0);
+        tag(s, ud++);
+        submit(b, o, what + ": a 100 ms timeout");
+        __kernel_timespec ts = w;
+        fact(o, what + ": io_uring_enter", b.enter_getevents(1, &ts));
+        reap(b, o, what + ": the timeout", 1, true);
+    }
+    // Two CQEs asked, one ready: the 10 ms wait times out and returns 0.
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_nop(s);
+    tag(s, ud++);
+    submit(b, o, "one nop");
+    B::io_uring_submit_and_wait(&b.ring, 1);
+    __kernel_timespec ten_ms{0, 10'000'000};
+    fact(o, "wait for 2 of 1 ready, 10 ms: io_uring_enter", b.enter_getevents(2, &ten_ms));
+    reap(b, o, "the nop", 1, true);
+    expect_cq_empty(b, o, "after the waits");
+    return o;
+}
+
 }  // namespace toyos::diff

@@ -44,6 +44,15 @@ class ToyBackend {
         return "";
     }
 
+    // io_uring_enter(GETEVENTS | EXT_ARG) with a timeout and nothing to submit: res or -errno.
+    int enter_getevents(unsigned min_complete, const __kernel_timespec* ts) {
+        io_uring_getevents_arg arg{};
+        arg.ts = reinterpret_cast<uint64_t>(ts);
+        return sys::io_uring_enter(ring.ring_fd, 0, min_complete,
+                                   IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg,
+                                   sizeof(arg));
+    }
+
     int dir_fd() const {
         return dir_fd_;
     }
