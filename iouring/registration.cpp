@@ -36,6 +36,10 @@ Result<void> Registrations::register_buffers(kernel::Process& p, uint64_t iovecs
             continue;  // a sparse slot
         }
         if (vecs[i].iov_len == 0 || vecs[i].iov_len > kMaxBufferLen) return err(EFAULT);
+        // Linux (io_buffer_validate): a buffer whose pages would run past the top of the
+        // address space is -EOVERFLOW, before any other check of its memory.
+        uintptr_t end = 0;
+        if (__builtin_add_overflow(addr, vecs[i].iov_len + 4095, &end)) return err(EOVERFLOW);
         auto buf = TOYOS_TRY(p.memory().access(addr, vecs[i].iov_len, kernel::Access::Write));
         bufs[i] = RegisteredBuffer{addr, vecs[i].iov_len, std::move(buf.pin)};
         charge += pages_spanned(addr, vecs[i].iov_len);
@@ -69,7 +73,8 @@ Result<void> Registrations::unregister_buffers() {
 }
 
 Result<void> Registrations::register_files(kernel::Process& p, uint64_t fds, uint32_t n) {
-    if (n == 0 || n > kMaxFiles) return err(EINVAL);
+    if (n == 0) return err(EINVAL);
+    if (n > kMaxFiles) return err(EMFILE);  // Linux: past IORING_MAX_FIXED_FILES or RLIMIT_NOFILE
     std::vector<int> nums(n);
     TOYOS_TRY_VOID(p.memory().copy_from_user(nums.data(), kernel::UserPtr<int>(fds), n));
     std::vector<kernel::FileRef> files(n);
@@ -89,6 +94,8 @@ Result<void> Registrations::register_files(kernel::Process& p, uint64_t fds, uin
 Result<long> Registrations::update_files(kernel::Process& p, uint32_t offset, uint64_t fds,
                                          uint32_t n) {
     if (n == 0) return err(EINVAL);
+    uint32_t last = 0;
+    if (__builtin_add_overflow(offset, n, &last)) return err(EOVERFLOW);  // Linux, before ENXIO
     {
         // Checked before anything is allocated: n comes from userland and may be 2^32-1.
         std::unique_lock lock(mutex_);

@@ -26,9 +26,8 @@ constexpr uint32_t kUioMaxIov = 1024;
 constexpr uint8_t kSqeFlags = IOSQE_FIXED_FILE | IOSQE_IO_DRAIN | IOSQE_IO_LINK |
                               IOSQE_IO_HARDLINK | IOSQE_ASYNC | IOSQE_CQE_SKIP_SUCCESS;
 constexpr uint32_t kRwFlags = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND;
-constexpr uint32_t kSendFlags =
-    MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_OOB | MSG_WAITALL;
-constexpr uint32_t kRecvFlags = MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_OOB;
+// SEND/RECV/SENDMSG/RECVMSG msg_flags are not checked: Linux hands them to the socket, which
+// ignores what it does not know (MSG_CMSG_CLOEXEC on a send, say), and so does the host here.
 
 }  // namespace
 
@@ -130,7 +129,6 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
         case IORING_OP_SEND:
         case IORING_OP_RECV: {
             const bool send = sqe.opcode == IORING_OP_SEND;
-            if (sqe.msg_flags & ~(send ? kSendFlags : kRecvFlags)) return -EINVAL;
             if (sqe.ioprio != 0 || sqe.buf_index != 0) return -EINVAL;
             req->addr = reinterpret_cast<void*>(sqe.addr);
             req->len = sqe.len;
@@ -141,7 +139,6 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
         case IORING_OP_SENDMSG:
         case IORING_OP_RECVMSG: {
             const bool send = sqe.opcode == IORING_OP_SENDMSG;
-            if (sqe.msg_flags & ~(send ? kSendFlags : kRecvFlags)) return -EINVAL;
             if (sqe.buf_index != 0) return -EINVAL;
             msghdr m{};
             auto c = mem.copy_from_user(&m, kernel::UserPtr<msghdr>(sqe.addr));
@@ -153,7 +150,8 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
                                     static_cast<uint32_t>(m.msg_iovlen), acc))
                 return r;
             if (m.msg_name != nullptr) {
-                if (m.msg_namelen > sizeof(sockaddr_storage)) return -EINVAL;
+                // Linux clamps a longer name buffer to a sockaddr_storage (__copy_msghdr).
+                m.msg_namelen = std::min<socklen_t>(m.msg_namelen, sizeof(sockaddr_storage));
                 if (int r = pin(reinterpret_cast<uintptr_t>(m.msg_name), m.msg_namelen, acc))
                     return r;
             }

@@ -151,8 +151,9 @@ Result<long> ProcFile::lseek(off_t off, int whence) {
         base = static_cast<off_t>(text_.size());
     else if (whence != SEEK_SET)
         return err(EINVAL);
-    if (base + off < 0) return err(EINVAL);
-    pos_ = base + off;
+    off_t pos = 0;
+    if (__builtin_add_overflow(base, off, &pos) || pos < 0) return err(EINVAL);
+    pos_ = pos;
     return pos_;
 }
 

@@ -38,13 +38,21 @@ SysResult sys_io_uring_setup(SyscallContext& c, const SyscallArgs& a) {
 }
 
 SysResult sys_io_uring_enter(SyscallContext& c, const SyscallArgs& a) {
-    auto ring = TOYOS_TRY(ring_arg(c, arg_int(a, 0)));
     const auto to_submit = static_cast<uint32_t>(a.a[1]);
     const auto min_complete = static_cast<uint32_t>(a.a[2]);
     const auto flags = static_cast<uint32_t>(a.a[3]);
     constexpr uint32_t kKnown = IORING_ENTER_GETEVENTS | IORING_ENTER_SQ_WAKEUP |
-                                IORING_ENTER_SQ_WAIT | IORING_ENTER_EXT_ARG;
+                                IORING_ENTER_SQ_WAIT | IORING_ENTER_EXT_ARG |
+                                IORING_ENTER_REGISTERED_RING;
     if (flags & ~kKnown) return err(EINVAL);
+    if (flags & IORING_ENTER_REGISTERED_RING) {
+        // The fd is an index into the task's registered ring fds (IO_RINGFD_REG_MAX of them).
+        // toyos registers none yet (IORING_REGISTER_RING_FDS is -EINVAL), so every index in
+        // range is empty: -EBADF, as Linux answers for an empty slot; past the table -EINVAL.
+        constexpr long kRingFdRegMax = 16;
+        return err(static_cast<unsigned long>(a.a[0]) >= kRingFdRegMax ? EINVAL : EBADF);
+    }
+    auto ring = TOYOS_TRY(ring_arg(c, arg_int(a, 0)));
     int64_t timeout_ns = -1;
     if (flags & IORING_ENTER_EXT_ARG) {
         // toyos has no signals, so a sigmask changes nothing; the timeout is honoured.

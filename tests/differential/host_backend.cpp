@@ -55,6 +55,12 @@ class HostBackend {
         return r < 0 ? -errno : static_cast<int>(r);
     }
 
+    // io_uring_enter(fd, 0, 0, flags) as it is: res or -errno.
+    int enter_raw(unsigned fd, unsigned flags) {
+        const long r = ::syscall(__NR_io_uring_enter, fd, 0, 0, flags, nullptr, 0);
+        return r < 0 ? -errno : static_cast<int>(r);
+    }
+
     int dir_fd() const {
         return dir_fd_;
     }

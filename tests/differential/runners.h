@@ -36,7 +36,8 @@
     X(deliberate_deviations)      \
     X(prep_errors)                \
     X(timeout_count_semantics)    \
-    X(enter_timeout_extremes)
+    X(enter_timeout_extremes)     \
+    X(small_errno_differences)
 
 namespace toyos::diff {
 

@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 
 #include <cstring>
+#include <iterator>
 
 #include "scenario_support.h"
 
@@ -1143,6 +1144,56 @@ Outcome scenario_enter_timeout_extremes(B& b) {
     fact(o, "wait for 2 of 1 ready, 10 ms: io_uring_enter", b.enter_getevents(2, &ten_ms));
     reap(b, o, "the nop", 1, true);
     expect_cq_empty(b, o, "after the waits");
+    return o;
+}
+
+// --- Errnos where toyos once answered otherwise ------------------------------------------------
+template <class B>
+Outcome scenario_small_errno_differences(B& b) {
+    Outcome o;
+    // A registered ring index with no ring registered there; one past the table.
+    fact(o, "enter REGISTERED_RING index 3", b.enter_raw(3, IORING_ENTER_REGISTERED_RING));
+    fact(o, "enter REGISTERED_RING index 20", b.enter_raw(20, IORING_ENTER_REGISTERED_RING));
+    // More files than a process may have open.
+    int many[40000];
+    std::fill(std::begin(many), std::end(many), -1);
+    fact(o, "register 40000 files", B::io_uring_register_files(&b.ring, many, 40000));
+    // A buffer whose pages would run past the top of the address space.
+    iovec top{reinterpret_cast<void*>(~uintptr_t{0} - 4095), 8192};
+    fact(o, "register a buffer at the top", B::io_uring_register_buffers(&b.ring, &top, 1));
+    // A files update whose range wraps around 2^32.
+    int four[4] = {-1, -1, -1, -1};
+    fact(o, "register 4 sparse files", B::io_uring_register_files(&b.ring, four, 4));
+    int one = -1;
+    fact(o, "files update at UINT32_MAX",
+         B::io_uring_register_files_update(&b.ring, UINT32_MAX, &one, 1));
+    fact(o, "unregister files", B::io_uring_unregister_files(&b.ring));
+    // SEND with MSG_CMSG_CLOEXEC (ignored); RECVMSG with a 4096-byte name buffer (clamped).
+    int server = -1, client = -1;
+    fact(o, "tcp pair", b.tcp_pair(&server, &client) == 0 ? 0 : -1);
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_send(s, client, "hello", 5, MSG_CMSG_CLOEXEC);
+    tag(s, 1);
+    submit(b, o, "send with MSG_CMSG_CLOEXEC");
+    reap(b, o, "send with MSG_CMSG_CLOEXEC", 1, true);
+    char got[8] = {};
+    iovec iov{got, sizeof(got)};
+    char name[4096];
+    msghdr m{};
+    m.msg_name = name;
+    m.msg_namelen = sizeof(name);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    s = next_sqe(b, o);
+    B::io_uring_prep_recvmsg(s, server, &m, 0);
+    tag(s, 2);
+    submit(b, o, "recvmsg with msg_namelen 4096");
+    reap(b, o, "recvmsg with msg_namelen 4096", 1, true);
+    fact(o, "recvmsg msg_namelen after", m.msg_namelen);
+    bytes_fact(o, "recvmsg bytes", got, 5);
+    b.close(server);
+    b.close(client);
+    expect_cq_empty(b, o, "after the checks");
     return o;
 }
 

@@ -53,6 +53,11 @@ class ToyBackend {
                                    sizeof(arg));
     }
 
+    // io_uring_enter(fd, 0, 0, flags) as it is: res or -errno.
+    int enter_raw(unsigned fd, unsigned flags) {
+        return sys::io_uring_enter(static_cast<int>(fd), 0, 0, flags, nullptr, 0);
+    }
+
     int dir_fd() const {
         return dir_fd_;
     }
