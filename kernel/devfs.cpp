@@ -154,13 +154,39 @@ std::optional<std::vector<std::string>> DevFs::components(const std::string& pat
     return components_under("dev", path);
 }
 
+const DeviceInfo* DevFs::memory_device(const std::string& name) {
+    // Character devices with no state of their own (Linux's drivers/char/mem.c and random.c):
+    // a toy process reads and writes the host's, through syscalls and ring operations alike.
+    // Their kind is Other: they are not NVMe generic char devices (URING_CMD: -EOPNOTSUPP).
+    static const DeviceInfo kMemory[] = {
+        {"null", "/dev/null", FileKind::Other, false, 0, 0},
+        {"zero", "/dev/zero", FileKind::Other, false, 0, 0},
+        {"full", "/dev/full", FileKind::Other, false, 0, 0},
+        {"random", "/dev/random", FileKind::Other, false, 0, 0},
+        {"urandom", "/dev/urandom", FileKind::Other, false, 0, 0},
+    };
+    for (const DeviceInfo& d : kMemory)
+        if (d.name == name) return &d;
+    return nullptr;
+}
+
 Result<FileRef> DevFs::open(const std::vector<std::string>& comps, int flags) const {
     if (comps.empty()) return err(EISDIR);  // listing /dev: not needed by any program yet
     if (comps.size() != 1) return err(ENOENT);
-    auto it = devices_.find(comps[0]);
-    if (it == devices_.end()) return err(ENOENT);
-    const DeviceInfo& d = it->second;
-    if (flags & (O_CREAT | O_TRUNC | O_DIRECTORY)) return err(EINVAL);
+    const DeviceInfo* found = memory_device(comps[0]);
+    if (found == nullptr) {
+        auto it = devices_.find(comps[0]);
+        if (it == devices_.end()) return err(ENOENT);
+        found = &it->second;
+    }
+    const DeviceInfo& d = *found;
+    if (d.kind == FileKind::Other) {
+        // As on Linux: `> /dev/null` opens it O_CREAT | O_TRUNC, which an existing device takes.
+        if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) return err(EEXIST);
+        if (flags & O_DIRECTORY) return err(ENOTDIR);
+    } else if (flags & (O_CREAT | O_TRUNC | O_DIRECTORY)) {
+        return err(EINVAL);
+    }
     // Only what a device open means is passed on; O_NONBLOCK stays a toy flag.
     const int host_flags = (flags & (O_ACCMODE | O_DIRECT | O_SYNC | O_DSYNC)) | O_CLOEXEC;
     const int fd = ::open(d.host_path.c_str(), host_flags);
@@ -180,9 +206,13 @@ Result<void> DevFs::stat(const std::vector<std::string>& comps, struct stat* st)
         return {};
     }
     if (comps.size() != 1) return err(ENOENT);
-    auto it = devices_.find(comps[0]);
-    if (it == devices_.end()) return err(ENOENT);
-    if (::stat(it->second.host_path.c_str(), st) != 0) return err(errno);
+    const DeviceInfo* d = memory_device(comps[0]);
+    if (d == nullptr) {
+        auto it = devices_.find(comps[0]);
+        if (it == devices_.end()) return err(ENOENT);
+        d = &it->second;
+    }
+    if (::stat(d->host_path.c_str(), st) != 0) return err(errno);
     return {};
 }
 

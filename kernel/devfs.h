@@ -1,7 +1,8 @@
-// DevFs: /dev in the toy VFS. It holds only the host devices the kernel was told to expose
-// (`toyos run --device HOST[=NAME]`, or `--nvme` for every NVMe namespace the host has:
-// /dev/nvmeXnY block devices and /dev/ngXnY generic char devices, the latter for
-// IORING_OP_URING_CMD passthrough). Nothing else of the host's /dev is reachable.
+// DevFs: /dev in the toy VFS. It holds the memory devices every program expects (null, zero,
+// full, random, urandom: the host's own, which touch no host state) and the host devices the
+// kernel was told to expose (`toyos run --device HOST[=NAME]`, or `--nvme` for every NVMe
+// namespace the host has: /dev/nvmeXnY block devices and /dev/ngXnY generic char devices, the
+// latter for IORING_OP_URING_CMD passthrough). Nothing else of the host's /dev is reachable.
 //
 // Like /proc, /dev is recognised lexically and shadows a "dev" directory in the sandbox root.
 #pragma once
@@ -67,6 +68,9 @@ class DevFs {
     Result<void> stat(const std::vector<std::string>& comps, struct stat* st) const;
 
   private:
+    // /dev/null, zero, full, random, urandom, or nullptr.
+    static const DeviceInfo* memory_device(const std::string& name);
+
     std::map<std::string, DeviceInfo> devices_;
 };
 

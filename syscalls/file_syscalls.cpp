@@ -13,7 +13,7 @@ namespace {
 SysResult open_common(SyscallContext& c, int dirfd, const std::string& path, int flags,
                       mode_t mode) {
     FileRef f = TOYOS_TRY(c.kernel.open_file(c.proc, dirfd, path, flags, mode));
-    return TOYOS_TRY(c.proc.fds().install(std::move(f)));
+    return TOYOS_TRY(c.proc.fds().install(std::move(f), (flags & O_CLOEXEC) != 0));
 }
 
 SysResult sys_open(SyscallContext& c, const SyscallArgs& a) {
@@ -109,7 +109,7 @@ SysResult sys_eventfd2(SyscallContext& c, const SyscallArgs& a) {
     if (host < 0) return err(errno);
     FileRef f = std::make_shared<HostFile>(host, FileKind::EventFd, "anon_inode:[eventfd]");
     f->set_nonblocking((flags & EFD_NONBLOCK) != 0);
-    return TOYOS_TRY(c.proc.fds().install(std::move(f)));
+    return TOYOS_TRY(c.proc.fds().install(std::move(f), (flags & EFD_CLOEXEC) != 0));
 }
 
 }  // namespace

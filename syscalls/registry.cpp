@@ -18,6 +18,7 @@ int SyscallHandlerRegistry::number_of(const std::string& name) const {
 
 void register_all_syscalls(SyscallHandlerRegistry& r) {
     register_file_syscalls(r);
+    register_fd_syscalls(r);
     register_fs_syscalls(r);
     register_net_syscalls(r);
     register_memory_syscalls(r);

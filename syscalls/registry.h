@@ -52,6 +52,7 @@ class SyscallHandlerRegistry {
 
 // One per family; registry.cpp calls them all.
 void register_file_syscalls(SyscallHandlerRegistry& r);
+void register_fd_syscalls(SyscallHandlerRegistry& r);
 void register_fs_syscalls(SyscallHandlerRegistry& r);
 void register_net_syscalls(SyscallHandlerRegistry& r);
 void register_memory_syscalls(SyscallHandlerRegistry& r);

@@ -1,7 +1,9 @@
 // The host side of the differential tests: the scenarios on the host kernel's io_uring
 // through the system liburing, with host fds in a temporary directory and host sockets.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <liburing.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -131,6 +133,36 @@ class HostBackend {
         }
         return fd;
     }
+    // The fd calls as they are: res or -errno.
+    int dup(int fd) {
+        return neg(::dup(fd));
+    }
+    int dup2(int fd, int target) {
+        return neg(::dup2(fd, target));
+    }
+    int dup3(int fd, int target, int flags) {
+        return neg(::dup3(fd, target, flags));
+    }
+    int fcntl(int fd, int cmd, long arg = 0) {
+        return neg(::fcntl(fd, cmd, arg));
+    }
+    // An absolute path (a device): res or -errno.
+    int open_path(const char* path, int flags) {
+        return neg(::open(path, flags, 0644));
+    }
+    // fstat's st_mode and st_rdev, or -errno.
+    long long fstat_mode(int fd) {
+        struct stat st {};
+        return ::fstat(fd, &st) < 0 ? -errno : static_cast<long long>(st.st_mode);
+    }
+    long long fstat_rdev(int fd) {
+        struct stat st {};
+        return ::fstat(fd, &st) < 0 ? -errno : static_cast<long long>(st.st_rdev);
+    }
+    static int neg(int r) {
+        return r < 0 ? -errno : r;
+    }
+
     long send(int fd, const void* buf, size_t len) {
         const ssize_t n = ::send(fd, buf, len, 0);
         return n < 0 ? -errno : n;

@@ -37,7 +37,9 @@
     X(prep_errors)                \
     X(timeout_count_semantics)    \
     X(enter_timeout_extremes)     \
-    X(small_errno_differences)
+    X(small_errno_differences)    \
+    X(fd_calls)                   \
+    X(memory_devices)
 
 namespace toyos::diff {
 

@@ -1197,4 +1197,144 @@ Outcome scenario_small_errno_differences(B& b) {
     return o;
 }
 
+// --- dup, dup2, dup3, fcntl: a dup shares the file (offset, status flags), FD_CLOEXEC is the
+// number's; errnos as Linux's. Ring operations run on the duplicates. -------------------------
+template <class B>
+Outcome scenario_fd_calls(B& b) {
+    Outcome o;
+    const int made = b.create_file("dup.txt", "abcdef");
+    const int other = b.create_file("other.txt", "OTHER");
+    const int fd = b.open_file("dup.txt", O_RDWR);  // at offset 0
+    fact(o, "files", made >= 0 && other >= 0 && fd >= 0);
+    b.close(made);
+    const int d = b.dup(fd);
+    fact(o, "dup gives a new fd", d >= 0 && d != fd);
+    fact(o, "dup's FD_CLOEXEC", b.fcntl(d, F_GETFD));
+    fact(o, "F_GETFL of an O_RDWR file", b.fcntl(fd, F_GETFL));
+    // The offset is shared: a READ at the current position (-1) of the dup starts where a
+    // read through the original stopped.
+    char buf[8] = {};
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, buf, 2, -1);
+    tag(s, 1);
+    submit(b, o, "read 2 at the position of the original");
+    reap(b, o, "read 2 at the position of the original", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, d, buf + 2, 2, -1);
+    tag(s, 2);
+    submit(b, o, "read 2 at the position of the dup");
+    reap(b, o, "read 2 at the position of the dup", 1, true);
+    bytes_fact(o, "bytes read through both", buf, 4);
+    // Status flags are shared too; O_APPEND makes a write at offset 0 append.
+    fact(o, "F_SETFL O_APPEND|O_NONBLOCK on the dup", b.fcntl(d, F_SETFL, O_APPEND | O_NONBLOCK));
+    fact(o, "F_GETFL of the original", b.fcntl(fd, F_GETFL));
+    s = next_sqe(b, o);
+    B::io_uring_prep_write(s, fd, "XY", 2, 0);
+    tag(s, 3);
+    submit(b, o, "write 2 at offset 0 with O_APPEND");
+    reap(b, o, "write 2 at offset 0 with O_APPEND", 1, true);
+    o.facts.push_back("dup.txt = " + b.file_content("dup.txt"));
+    fact(o, "F_SETFL back to 0", b.fcntl(d, F_SETFL, 0));
+    fact(o, "F_GETFL after", b.fcntl(fd, F_GETFL));
+    // FD_CLOEXEC belongs to the number.
+    const int c = b.fcntl(fd, F_DUPFD_CLOEXEC, 100);
+    fact(o, "F_DUPFD_CLOEXEC 100 gives >= 100", c >= 100);
+    fact(o, "its FD_CLOEXEC", b.fcntl(c, F_GETFD));
+    fact(o, "the original's FD_CLOEXEC", b.fcntl(fd, F_GETFD));
+    fact(o, "F_SETFD 0", b.fcntl(c, F_SETFD, 0));
+    fact(o, "its FD_CLOEXEC after", b.fcntl(c, F_GETFD));
+    // dup2 onto an open fd closes what it held; onto itself it is a no-op.
+    fact(o, "dup2 onto itself returns it", b.dup2(fd, fd) == fd);
+    fact(o, "dup2 onto the other file's fd returns it", b.dup2(fd, other) == other);
+    char again[4] = {};
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, other, again, 3, 0);
+    tag(s, 4);
+    submit(b, o, "read through the replaced fd");
+    reap(b, o, "read through the replaced fd", 1, true);
+    bytes_fact(o, "bytes through the replaced fd", again, 3);
+    const int t = b.dup3(fd, c, O_CLOEXEC);
+    fact(o, "dup3 O_CLOEXEC returns the target", t == c);
+    fact(o, "dup3's FD_CLOEXEC", b.fcntl(c, F_GETFD));
+    // Errors.
+    fact(o, "dup of a bad fd", b.dup(kBadFd));
+    fact(o, "dup2 of a bad fd", b.dup2(kBadFd, 3));
+    fact(o, "dup2 onto -1", b.dup2(fd, -1));
+    fact(o, "dup3 onto itself", b.dup3(fd, fd, 0));
+    fact(o, "dup3 with a bad flag", b.dup3(fd, c, 1));
+    fact(o, "F_DUPFD -1", b.fcntl(fd, F_DUPFD, -1));
+    fact(o, "F_GETFD of a bad fd", b.fcntl(kBadFd, F_GETFD));
+    fact(o, "fcntl with an unknown command", b.fcntl(fd, 9999));
+    // Closing the original leaves the dup working.
+    b.close(fd);
+    char last[2] = {};
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, d, last, 2, 0);
+    tag(s, 5);
+    submit(b, o, "read through the dup after the original closed");
+    reap(b, o, "read through the dup after the original closed", 1, true);
+    bytes_fact(o, "bytes through the dup", last, 2);
+    b.close(d);
+    b.close(other);
+    b.close(c);
+    expect_cq_empty(b, o, "after the fd calls");
+    return o;
+}
+
+// --- /dev/null, /dev/zero, /dev/full, /dev/urandom through syscalls and ring operations ------
+template <class B>
+Outcome scenario_memory_devices(B& b) {
+    Outcome o;
+    const int null_fd = b.open_path("/dev/null", O_RDWR);
+    const int zero = b.open_path("/dev/zero", O_RDONLY);
+    const int full = b.open_path("/dev/full", O_RDWR);
+    const int urandom = b.open_path("/dev/urandom", O_RDONLY);
+    fact(o, "opened", null_fd >= 0 && zero >= 0 && full >= 0 && urandom >= 0);
+    const int redirect = b.open_path("/dev/null", O_WRONLY | O_CREAT | O_TRUNC);
+    fact(o, "open /dev/null O_CREAT|O_TRUNC (a shell's >)", redirect >= 0);
+    fact(o, "open /dev/null O_CREAT|O_EXCL", b.open_path("/dev/null", O_WRONLY | O_CREAT | O_EXCL));
+    fact(o, "open /dev/null O_DIRECTORY", b.open_path("/dev/null", O_RDONLY | O_DIRECTORY));
+    fact(o, "/dev/zero st_mode", b.fstat_mode(zero));
+    fact(o, "/dev/zero st_rdev", b.fstat_rdev(zero));
+    char zeros[8];
+    std::memset(zeros, 'x', sizeof(zeros));
+    char nothing[4] = {};
+    char fulls[8];
+    std::memset(fulls, 'x', sizeof(fulls));
+    unsigned char random[16] = {};
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_read(s, zero, zeros, sizeof(zeros), 0);
+    tag(s, 1);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, null_fd, nothing, sizeof(nothing), 0);
+    tag(s, 2);
+    s = next_sqe(b, o);
+    B::io_uring_prep_write(s, null_fd, "gone", 4, 0);
+    tag(s, 3);
+    s = next_sqe(b, o);
+    B::io_uring_prep_write(s, full, "full", 4, 0);
+    tag(s, 4);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, full, fulls, sizeof(fulls), 0);
+    tag(s, 5);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, urandom, random, sizeof(random), 0);
+    tag(s, 6);
+    submit(b, o, "reads and writes of the devices");
+    reap(b, o, "reads and writes of the devices", 6, false);
+    auto zero_bytes = [](const char* p, size_t n) {
+        long long z = 0;
+        for (size_t i = 0; i < n; ++i) z += p[i] == 0;
+        return z;
+    };
+    fact(o, "/dev/zero gave zero bytes", zero_bytes(zeros, sizeof(zeros)));
+    fact(o, "/dev/full gave zero bytes", zero_bytes(fulls, sizeof(fulls)));
+    int nonzero = 0;
+    for (unsigned char c : random) nonzero += c != 0;
+    fact(o, "/dev/urandom gave some non-zero bytes", nonzero > 0);
+    for (int fd : {null_fd, zero, full, urandom, redirect}) b.close(fd);
+    expect_cq_empty(b, o, "after the devices");
+    return o;
+}
+
 }  // namespace toyos::diff

@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <sys/wait.h>
 
+#include <sys/stat.h>
+
 #include <string>
 
 #include "liburing_api.h"
@@ -127,6 +129,35 @@ class ToyBackend {
         *addr = a;
         return fd;
     }
+    // The fd calls as they are: res or -errno.
+    int dup(int fd) {
+        return sys::dup(fd);
+    }
+    int dup2(int fd, int target) {
+        return sys::dup2(fd, target);
+    }
+    int dup3(int fd, int target, int flags) {
+        return sys::dup3(fd, target, flags);
+    }
+    int fcntl(int fd, int cmd, long arg = 0) {
+        return sys::fcntl(fd, cmd, arg);
+    }
+    // An absolute path (a device): res or -errno.
+    int open_path(const char* path, int flags) {
+        return sys::open(path, flags, 0644);
+    }
+    // fstat's st_mode and st_rdev, or -errno.
+    long long fstat_mode(int fd) {
+        struct stat st {};
+        const int r = sys::fstat(fd, &st);
+        return r < 0 ? r : static_cast<long long>(st.st_mode);
+    }
+    long long fstat_rdev(int fd) {
+        struct stat st {};
+        const int r = sys::fstat(fd, &st);
+        return r < 0 ? r : static_cast<long long>(st.st_rdev);
+    }
+
     long send(int fd, const void* buf, size_t len) {
         return sys::send(fd, buf, len, 0);
     }

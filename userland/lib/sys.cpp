@@ -45,6 +45,22 @@ ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) {
 off_t lseek(int fd, off_t offset, int whence) {
     return syscall6(TOYOS_SYS_lseek, fd, offset, whence);
 }
+int dup(int fd) {
+    return static_cast<int>(syscall6(TOYOS_SYS_dup, fd));
+}
+
+int dup2(int fd, int target) {
+    return static_cast<int>(syscall6(TOYOS_SYS_dup2, fd, target));
+}
+
+int dup3(int fd, int target, int flags) {
+    return static_cast<int>(syscall6(TOYOS_SYS_dup3, fd, target, flags));
+}
+
+int fcntl(int fd, int cmd, long arg) {
+    return static_cast<int>(syscall6(TOYOS_SYS_fcntl, fd, cmd, arg));
+}
+
 int fsync(int fd) {
     return static_cast<int>(syscall6(TOYOS_SYS_fsync, fd));
 }

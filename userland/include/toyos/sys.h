@@ -43,6 +43,10 @@ int stat(const char* path, struct stat* st);
 int fstat(int fd, struct stat* st);
 int unlink(const char* path);
 int mkdir(const char* path, mode_t mode);
+int dup(int fd);
+int dup2(int fd, int target);
+int dup3(int fd, int target, int flags);   // O_CLOEXEC
+int fcntl(int fd, int cmd, long arg = 0);  // F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL
 // Fills `buf` with struct linux_dirent64 records (see toyos/dirent.h); 0 at the end.
 ssize_t getdents64(int fd, void* buf, size_t count);
 

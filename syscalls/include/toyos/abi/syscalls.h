@@ -35,6 +35,8 @@ enum toyos_syscall_nr {
     TOYOS_SYS_munmap = 11,
     TOYOS_SYS_pread = 17,
     TOYOS_SYS_pwrite = 18,
+    TOYOS_SYS_dup = 32,
+    TOYOS_SYS_dup2 = 33,
     TOYOS_SYS_getpid = 39,
     TOYOS_SYS_socket = 41,
     TOYOS_SYS_connect = 42,
@@ -47,12 +49,14 @@ enum toyos_syscall_nr {
     TOYOS_SYS_exit = 60,
     TOYOS_SYS_waitpid = 61,  // (pid, int* status, options)
     TOYOS_SYS_kill = 62,
+    TOYOS_SYS_fcntl = 72,  // F_DUPFD(_CLOEXEC), F_GETFD/F_SETFD, F_GETFL/F_SETFL
     TOYOS_SYS_fsync = 74,
     TOYOS_SYS_fdatasync = 75,
     TOYOS_SYS_mkdir = 83,
     TOYOS_SYS_unlink = 87,
     TOYOS_SYS_getdents64 = 217,
-    TOYOS_SYS_eventfd2 = 290,  // (initval, flags): EFD_NONBLOCK, EFD_SEMAPHORE
+    TOYOS_SYS_eventfd2 = 290,
+    TOYOS_SYS_dup3 = 292,  // (initval, flags): EFD_NONBLOCK, EFD_SEMAPHORE
     TOYOS_SYS_openat = 257,
     TOYOS_SYS_getsockname = 51,
     TOYOS_SYS_io_uring_setup = 425,
