@@ -114,6 +114,8 @@ class Process : public std::enable_shared_from_this<Process> {
     std::atomic<bool> thread_started_{false};
     std::atomic<bool> counted_{false};  // its syscall counts were folded into the kernel's
     MappingRef stack_;
+    // Its program's private image (null for a built-in): held until its thread is joined.
+    std::shared_ptr<const void> program_image_;
     std::mutex hooks_mutex_;
     std::vector<std::function<void(Process&)>> exit_hooks_;
     std::array<std::array<std::atomic<uint64_t>, kRouteCount>, kMaxSyscall> syscall_counts_{};
