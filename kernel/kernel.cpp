@@ -190,6 +190,7 @@ Result<pid_t> Kernel::spawn(Process* parent, const std::string& program,
     }
     auto started = start_thread(p, prog.main, argv);
     if (started.is_error()) {
+        p->program_image_.reset();  // no thread to join: the reaper never sees it
         p->finish(127 << 8);
         processes_.exited(*p);
         return err(started.error());
