@@ -42,9 +42,9 @@ int await(const char* path) {
     return exists(path) ? 0 : -1;
 }
 
-[[gnu::noinline]] int checksum(const char* s, size_t n) {
-    int sum = 0;
-    for (size_t i = 0; i < n; ++i) sum = sum * 31 + s[i];
+[[gnu::noinline]] unsigned checksum(const char* s, size_t n) {
+    unsigned sum = 0;
+    for (size_t i = 0; i < n; ++i) sum = sum * 31 + static_cast<unsigned char>(s[i]);
     return sum;
 }
 
