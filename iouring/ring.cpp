@@ -748,6 +748,7 @@ void SyscallCompletionRing::cancel_submitter(kernel::Process& p) {
         }
     }
     release_drain_locked(released);  // what waited behind them may go now
+    std::vector<Request*> claimed;   // timeouts, completed after the walk (which frees chains)
     auto cancel_live = [&](bool first) {
         for (Request* r = active_; r != nullptr;) {
             Request* next = r->active_next;
@@ -763,7 +764,7 @@ void SyscallCompletionRing::cancel_submitter(kernel::Process& p) {
                     count_timeouts_.erase(
                         std::remove(count_timeouts_.begin(), count_timeouts_.end(), r),
                         count_timeouts_.end());
-                    complete_locked(r, -ECANCELED, 0, released);
+                    claimed.push_back(r);
                 }
             } else if (r->issued && r->executor.load(std::memory_order_acquire) != nullptr) {
                 pin_locked(r);
@@ -774,12 +775,15 @@ void SyscallCompletionRing::cancel_submitter(kernel::Process& p) {
             }
             r = next;
         }
+        for (Request* r : claimed) complete_locked(r, -ECANCELED, 0, released);
+        claimed.clear();
     };
     cancel_live(true);
     for (bool first = true;; first = false) {
         lock.unlock();
         after_unlock(released);
-        released = IssueList{};
+        released.head = nullptr;  // (an IssueList's tail points into itself: not reassigned)
+        released.tail = &released.head;
         for (Request* r : delayed) complete(r, -ECANCELED);
         delayed.clear();
         for (Request* r : issued) cancel_pinned(r);

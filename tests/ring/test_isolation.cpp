@@ -343,17 +343,18 @@ TEST(SharedRing, AChildsRequestsOnAnInheritedRingUseTheChildsMemoryAndFds) {
     EXPECT_EQ(g_ctx.closed_fd_read, -EBADF);
 }
 
-// The creator submits TIMEOUT -> OPENAT(O_CREAT), spawns a child (which inherits the ring on
-// fd 0) and exits; pid 1 reaps it. Then the child submits on the ring: its READ must run in its
-// own context (under ASan: no use of the freed creator), and the creator's chain must have
-// been cancelled at its exit (not create the file when the timeout would have fired).
+// The creator submits TIMEOUT -> OPENAT(O_CREAT) and a NOP drained behind them, spawns a
+// child (which inherits the ring on fd 0) and exits; pid 1 reaps it. Then the child submits on
+// the ring: its READ must run in its own context (under ASan: no use of the freed creator), and
+// the creator's requests must have been cancelled at its exit (the OPENAT not create the file
+// when the timeout would have fired; the drained NOP not wait for them).
 struct Orphaned {
     int32_t read_res = 1;
     char read_data[16] = {};
-    int32_t timeout_res = 1, openat_res = 1;
+    int32_t timeout_res = 1, openat_res = 1, drained_res = 1;
     int cqes = 0;
 } g_orphaned;
-constexpr uint64_t kTimeoutTag = 0x71, kOpenatTag = 0x72, kReadTag = 0x73;
+constexpr uint64_t kTimeoutTag = 0x71, kOpenatTag = 0x72, kReadTag = 0x73, kDrainTag = 0x74;
 
 int orphan_child() {
     T_CHECK(await_file("/reaped") == 0);
@@ -365,8 +366,8 @@ int orphan_child() {
     io_uring_prep_read(sqe, own, buf, sizeof(buf) - 1, 0);
     sqe->user_data = kReadTag;
     T_CHECK(io_uring_submit(&g_shared) == 1);
-    // The creator's two CQEs (posted at its exit) and the READ's.
-    for (int i = 0; i < 3; ++i) {
+    // The creator's three CQEs (posted at its exit) and the READ's.
+    for (int i = 0; i < 4; ++i) {
         io_uring_cqe* cqe = nullptr;
         __kernel_timespec ts{3, 0};
         if (io_uring_wait_cqe_timeout(&g_shared, &cqe, &ts) != 0) break;
@@ -374,6 +375,7 @@ int orphan_child() {
         if (cqe->user_data == kReadTag) g_orphaned.read_res = cqe->res;
         if (cqe->user_data == kTimeoutTag) g_orphaned.timeout_res = cqe->res;
         if (cqe->user_data == kOpenatTag) g_orphaned.openat_res = cqe->res;
+        if (cqe->user_data == kDrainTag) g_orphaned.drained_res = cqe->res;
         io_uring_cqe_seen(&g_shared, cqe);
     }
     std::memcpy(g_orphaned.read_data, buf, sizeof(buf));
@@ -393,7 +395,11 @@ int orphan_creator() {
     io_uring_sqe* o = io_uring_get_sqe(&g_shared);
     io_uring_prep_openat(o, AT_FDCWD, "/left-behind", O_CREAT | O_WRONLY, 0644);
     o->user_data = kOpenatTag;
-    T_CHECK(io_uring_submit(&g_shared) == 2);
+    io_uring_sqe* d = io_uring_get_sqe(&g_shared);  // waits behind the chain (IO_DRAIN)
+    io_uring_prep_nop(d);
+    d->flags |= IOSQE_IO_DRAIN;
+    d->user_data = kDrainTag;
+    T_CHECK(io_uring_submit(&g_shared) == 3);
     const char* argv_child[] = {"orphan", "child", nullptr};
     T_CHECK(sys::spawn("orphan", argv_child) > 0);
     return 0;  // exits with the chain in flight, the ring still the child's
@@ -413,9 +419,10 @@ TEST(SharedRing, ACreatorsExitCancelsItsRequestsAndTheChildUsesTheRingInItsOwnCo
     root.write("child.txt", "child's file\n");
     g_orphaned = Orphaned{};
     ASSERT_EQ(exit_code(test::run_program(root.path(), "orphan", prog_orphaned_ring)), 0);
-    EXPECT_EQ(g_orphaned.cqes, 3);
+    EXPECT_EQ(g_orphaned.cqes, 4);
     EXPECT_EQ(g_orphaned.timeout_res, -ECANCELED);
     EXPECT_EQ(g_orphaned.openat_res, -ECANCELED);
+    EXPECT_EQ(g_orphaned.drained_res, -ECANCELED);
     EXPECT_EQ(g_orphaned.read_res, 13);
     EXPECT_EQ(std::string(g_orphaned.read_data), "child's file\n");
     EXPECT_FALSE(std::filesystem::exists(root.path() + "/left-behind"));
