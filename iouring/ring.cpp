@@ -417,8 +417,7 @@ bool SyscallCompletionRing::issue(Request* req) {
 bool SyscallCompletionRing::dispatch(Request* req) {
     {
         std::lock_guard lock(mutex_);
-        // Closing, or its submitter exits (cancel_submitter marked it).
-        if (closing_ || req->cancel_requested.load(std::memory_order_relaxed)) {
+        if (closing_) {
             IssueList none;
             complete_locked(req, -ECANCELED, 0, none);
             return false;
@@ -721,8 +720,9 @@ void SyscallCompletionRing::cancel_submitter(kernel::Process& p) {
     }
     // Like shutdown(), for `p`'s requests only: what waits for a drain is cancelled, a timeout
     // claimed and cancelled, what an executor holds asked to cancel; anything else (a link
-    // waiting for its head, a request on its way to its executor) is marked, and its issue
-    // cancels it. Then wait until none of them lives: they use `p`'s memory and fds.
+    // waiting for its head, a request on its way to its executor) is marked, and the executor
+    // that takes it (or, for a TIMEOUT, its issue) cancels it. Then wait until none of them
+    // lives: they use `p`'s memory and fds.
     auto mine = [&p](const Request* r) { return r->submitter == &p; };
     IssueList released;
     std::vector<Request*> issued;   // pinned
