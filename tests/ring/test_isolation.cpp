@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -256,8 +257,8 @@ int create_file(const char* path) {
 }
 
 // An orphan is not reparented to pid 1 (nobody can wait for it): it reports its exit code
-// here and then creates /done.
-int g_orphan_rc = -1;
+// here and then creates /done (atomic: the file is no synchronization TSan can see).
+std::atomic<int> g_orphan_rc{-1};
 int report_orphan(int rc) {
     g_orphan_rc = rc;
     create_file("/done");
