@@ -39,6 +39,31 @@ int fuzz_host_main(int, char**) {
     return 0;
 }
 
+// A second process, the victim: it maps memory of its own, fills it with a pattern and parks.
+// Inputs may hand its addresses to the kernel (pick_addr); no input may ever change them, for
+// a toy process's syscalls and SQEs reach only its own memory (end_input checks the pattern).
+kernel::Process* g_victim = nullptr;
+unsigned char* g_victim_memory = nullptr;
+
+unsigned char victim_byte(size_t i) {
+    return static_cast<unsigned char>(i * 131 + 7);
+}
+
+int fuzz_victim_main(int, char**) {
+    void* mem = sys::mmap(nullptr, FuzzProcess::kVictimBytes, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem != MAP_FAILED) {
+        auto* bytes = static_cast<unsigned char*>(mem);
+        for (size_t i = 0; i < FuzzProcess::kVictimBytes; ++i) bytes[i] = victim_byte(i);
+    }
+    std::unique_lock lock(g_mutex);
+    g_victim = kernel::current_process();
+    g_victim_memory = mem == MAP_FAILED ? nullptr : static_cast<unsigned char*>(mem);
+    g_cv.notify_all();
+    g_cv.wait(lock, [] { return false; });
+    return 0;
+}
+
 [[noreturn]] void die(const char* what) {
     std::fprintf(stderr, "fuzz harness: %s\n", what);
     std::abort();
@@ -74,6 +99,8 @@ void FuzzProcess::boot() {
     kernel::init_logging(kernel::log_level_from_env("off"));
     kernel::ProgramCatalog catalog;
     catalog.add_builtin("fuzz-host", fuzz_host_main, "the fuzz targets' parked process");
+    catalog.add_builtin("fuzz-victim", fuzz_victim_main,
+                        "another process, whose memory no input may change");
     kernel::KernelConfig config;
     config.root = root_;
     config.async_workers = 2;
@@ -87,10 +114,13 @@ void FuzzProcess::boot() {
     if (booted.is_error()) die("kernel boot failed");
     g_kernel = booted.value().release();
     if (g_kernel->spawn(nullptr, "fuzz-host", {"fuzz-host"}).is_error()) die("spawn failed");
+    if (g_kernel->spawn(nullptr, "fuzz-victim", {"fuzz-victim"}).is_error())
+        die("spawn of the victim failed");
     {
         std::unique_lock lock(g_mutex);
-        g_cv.wait(lock, [] { return g_parked != nullptr; });
+        g_cv.wait(lock, [] { return g_parked != nullptr && g_victim != nullptr; });
     }
+    if (g_victim_memory == nullptr) die("the victim's sys::mmap failed");
     kernel::set_current_process(g_parked);
     // No console: fds 0-2 would be the fuzzer's own stdout and stderr, and an input that
     // WRITEs to them at an offset of gigabytes fills the fuzzer's log with a sparse hole.
@@ -200,6 +230,8 @@ uint64_t FuzzProcess::pick_addr(FuzzInput& in) const {
             return base + ((in.u16() % (kScratchBytes / 4096)) * 4096);  // page-aligned
         case 3:
             return base + kScratchBytes - (in.u8() % 64);  // runs past the mapping's end
+        case 4:  // another process's memory: -EFAULT, never written
+            return reinterpret_cast<uint64_t>(g_victim_memory) + in.u16() % kVictimBytes;
         default:
             return base + in.u16() % kScratchBytes;
     }
@@ -225,6 +257,18 @@ void FuzzProcess::end_input() {
         if (!is_fixture || !fixtures_intact) sys::close(fd);
     }
     if (!fixtures_intact) make_fixtures();
+    check_victim();
+}
+
+void FuzzProcess::check_victim() const {
+    for (size_t i = 0; i < kVictimBytes; ++i)
+        if (g_victim_memory[i] != victim_byte(i)) {
+            std::fprintf(stderr,
+                         "fuzz harness: byte %zu of another process's memory changed (%#x, was "
+                         "%#x): the kernel wrote where the caller may not\n",
+                         i, g_victim_memory[i], victim_byte(i));
+            std::abort();
+        }
 }
 
 }  // namespace toyos::fuzz

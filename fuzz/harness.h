@@ -39,11 +39,14 @@ class FuzzProcess {
     unsigned char* scratch() const { return scratch_; }
     static constexpr size_t kScratchBytes = 64 * 1024;
     // A pointer into scratch() chosen by the input (page-aligned sometimes, for O_DIRECT-ish
-    // paths), or a raw value the kernel must refuse.
+    // paths), into another process's memory, or a raw value the kernel must refuse.
     uint64_t pick_addr(FuzzInput& in) const;
     // The harness's own corner of the process memory (parameters, sockaddrs, paths).
     unsigned char* private_area() const { return scratch_ - kPrivateBytes; }
     static constexpr size_t kPrivateBytes = 16 * 1024;
+
+    // The victim process's memory (pick_addr offers it; end_input checks it never changed).
+    static constexpr size_t kVictimBytes = 16 * 1024;
 
     // Starts an input: zeroes scratch and fills its start from the input (u16 length).
     void begin_input(FuzzInput& in);
@@ -64,6 +67,8 @@ class FuzzProcess {
     void make_fixtures();
     void lay_out_sandbox();
     void close_fixtures();
+    // Aborts (a finding) if any byte of the victim's memory changed.
+    void check_victim() const;
 
     std::string dir_, root_, outside_;
     unsigned restores_ = 0;

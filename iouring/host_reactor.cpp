@@ -409,7 +409,7 @@ void HostReactor::complete_gathered(Request** reqs, int32_t* res, unsigned n) {
             auto file =
                 std::make_shared<kernel::HostFile>(res[i], kernel::FileKind::Socket, "socket:tcp");
             file->set_nonblocking((r->op_flags & SOCK_NONBLOCK) != 0);
-            auto fd = r->ring->owner().fds().install(std::move(file));
+            auto fd = r->submitter->fds().install(std::move(file));
             res[i] = fd.is_error() ? -fd.error() : fd.value();
         } else if (r->opcode == IORING_OP_RECVMSG && res[i] >= 0) {
             r->ring->write_back_msghdr(*r);

@@ -103,7 +103,7 @@ void IoUringManager::add_ring(SyscallCompletionRing* ring) {
 }
 
 void IoUringManager::remove_ring(SyscallCompletionRing* ring) {
-    if (trace_) trace_->absorb(ring->owner_pid(), ring->owner().name(), ring->take_trace());
+    if (trace_) trace_->absorb(ring->owner_pid(), ring->owner_name(), ring->take_trace());
     std::lock_guard lock(mutex_);
     if (rings_.erase(ring) == 0) return;
     const RingStats& s = ring->stats();
@@ -215,7 +215,9 @@ Result<uint64_t> IoUringManager::submit(pid_t pid, const SyscallSubmissionEntry&
     std::memcpy(const_cast<void*>(mem.sqe(slot)), &sqe, sizeof(sqe));
     mem.sq_array(tail).store(slot, std::memory_order_relaxed);
     mem.sq_tail().store(tail + 1, std::memory_order_release);
-    auto n = ring.enter(ring.owner(), 1, 0, 0, -1);
+    kernel::ProcessRef proc = kernel_.processes().find(pid);
+    if (!proc) return err(ESRCH);
+    auto n = ring.enter(*proc, 1, 0, 0, -1);
     if (n.is_error() || n.value() != 1) {
         mem.sq_tail().store(tail, std::memory_order_release);  // take it back
         return err(n.is_error() ? n.error() : EAGAIN);
@@ -277,7 +279,9 @@ Result<SyscallCompletionEntry> IoUringManager::wait_completion(pid_t pid, uint64
             }
             if (kr->user_data.find(seq) == kr->user_data.end()) return err(ENOENT);
         }
-        auto w = kr->ring->wait_cqes(kr->ring->owner(), 1, 50'000'000);
+        kernel::ProcessRef proc = kernel_.processes().find(pid);
+        if (!proc) return err(ESRCH);
+        auto w = kr->ring->wait_cqes(*proc, 1, 50'000'000);
         if (w.is_error() && w.error() == EINTR) return err(EINTR);
     }
 }

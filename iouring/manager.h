@@ -130,9 +130,8 @@ class IoUringManager {
     // The run's injected faults, or null when it injects none.
     const FaultPlan* faults() const { return faults_; }
     // Teardown of a ring whose file was released on a kernel service thread (ring_closer.h).
-    void close_later(std::shared_ptr<SyscallCompletionRing> ring,
-                     std::shared_ptr<kernel::Process> owner) {
-        closer_.close_later(std::move(ring), std::move(owner));
+    void close_later(std::shared_ptr<SyscallCompletionRing> ring) {
+        closer_.close_later(std::move(ring));
     }
     const RingCloser& closer() const { return closer_; }
     // Why the uring executor was not used although asked for ("" when it was, or not asked).

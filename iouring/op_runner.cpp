@@ -54,7 +54,7 @@ int64_t do_writev(Request& r, const iovec* iov, int cnt) {
 }
 
 int64_t do_openat(Request& r) {
-    kernel::Process& proc = r.ring->owner();
+    kernel::Process& proc = *r.submitter;
     auto f = proc.kernel().open_file(proc, r.sqe_fd, r.path, static_cast<int>(r.op_flags),
                                      static_cast<mode_t>(r.len));
     if (f.is_error()) return -f.error();
@@ -96,7 +96,7 @@ int64_t do_accept(Request& r) {
     kernel::FileRef f = std::make_shared<kernel::HostFile>(static_cast<int>(host),
                                                            kernel::FileKind::Socket, "socket:tcp");
     f->set_nonblocking((r.op_flags & SOCK_NONBLOCK) != 0);
-    auto fd = r.ring->owner().fds().install(std::move(f));
+    auto fd = r.submitter->fds().install(std::move(f));
     return fd.is_error() ? -fd.error() : fd.value();
 }
 
@@ -214,10 +214,10 @@ int64_t run_operation(Request& r) {
         case IORING_OP_CLOSE: {
             // Like Linux, a ring's fd cannot be closed through a ring: the last reference would
             // tear the ring down from inside one of its own requests.
-            auto f = r.ring->owner().fds().get(r.sqe_fd);
+            auto f = r.submitter->fds().get(r.sqe_fd);
             if (f.is_error()) return -f.error();
             if (f.value()->kind() == kernel::FileKind::Ring) return -EBADF;
-            auto removed = r.ring->owner().fds().remove(r.sqe_fd);
+            auto removed = r.submitter->fds().remove(r.sqe_fd);
             return removed.is_error() ? -removed.error() : 0;
         }
         case IORING_OP_URING_CMD:

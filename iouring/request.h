@@ -30,6 +30,9 @@ struct Request final : kernel::AsyncWork {
 
     // Identity
     SyscallCompletionRing* ring = nullptr;
+    // Whose memory and fd table the SQE's pointers and fds are (set at submission). Valid
+    // while the request lives: the process's exit cancels and waits for its requests.
+    kernel::Process* submitter = nullptr;
     // Set when handed to an executor; read by cancellers on other threads.
     std::atomic<Executor*> executor{nullptr};
     uint64_t seq = 0;

@@ -67,6 +67,10 @@ Result<std::shared_ptr<SyscallCompletionRing>> SyscallCompletionRing::create(
     p.features = kFeatures;
     ring->mem_.fill_offsets(&p.sq_off, &p.cq_off);
     manager.add_ring(ring.get());
+    {
+        std::lock_guard sl(ring->submit_mutex_);
+        ring->note_submitter(owner);  // an SQPOLL ring submits as its creator
+    }
     if (p.flags & IORING_SETUP_SQPOLL)
         manager.sq_poller().add(ring.get(), p.sq_thread_idle != 0 ? p.sq_thread_idle : 1000);
     return ring;
@@ -75,11 +79,12 @@ Result<std::shared_ptr<SyscallCompletionRing>> SyscallCompletionRing::create(
 SyscallCompletionRing::SyscallCompletionRing(IoUringManager& manager, kernel::Process& owner,
                                              RingMemory mem, uint32_t flags, int id)
     : manager_(manager),
-      owner_(owner),
+      creator_(&owner),
       mem_(std::move(mem)),
       setup_flags_(flags),
       id_(id),
       owner_pid_(owner.pid()),
+      owner_name_(owner.name()),
       tracing_(manager.trace_log() != nullptr),
       stats_(manager.stats_enabled()),
       faults_(manager.faults()),
@@ -121,6 +126,8 @@ Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_s
     RingStats::bump(stats_.enters);
     uint32_t submitted = 0;
     if (setup_flags_ & IORING_SETUP_SQPOLL) {
+        // Its submitter, the creator, is gone (Linux: the SQ thread died with it).
+        if (creator_.load(std::memory_order_acquire) == nullptr) return err(EOWNERDEAD);
         // The poller consumes the SQ; enter only wakes it (and waits, below). Like Linux,
         // report to_submit as submitted.
         if (flags & IORING_ENTER_SQ_WAKEUP) manager_.sq_poller().wake(this);
@@ -149,7 +156,9 @@ Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_s
                 return err(EBUSY);
             }
         }
-        submitted = submit_sqes(to_submit);
+        if (&caller != last_submitter_) [[unlikely]]
+            note_submitter(caller);
+        submitted = submit_sqes(to_submit, caller);
         if (submitted == 0 && inflight_limited_) return err(EAGAIN);
     }
     if (flags & IORING_ENTER_GETEVENTS) {
@@ -159,7 +168,17 @@ Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_s
     return static_cast<long>(submitted);
 }
 
-uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
+void SyscallCompletionRing::note_submitter(kernel::Process& p) {
+    last_submitter_ = &p;
+    if (std::find(submitters_.begin(), submitters_.end(), &p) != submitters_.end()) return;
+    submitters_.push_back(&p);
+    std::weak_ptr<SyscallCompletionRing> weak = weak_from_this();
+    p.on_exit(weak, [weak](kernel::Process& exiting) {
+        if (auto ring = weak.lock()) ring->cancel_submitter(exiting);
+    });
+}
+
+uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit, kernel::Process& submitter) {
     const uint32_t tail = mem_.sq_tail().load(std::memory_order_acquire);
     uint32_t head = cached_sq_head_.load(std::memory_order_relaxed);
     // A hostile tail cannot make us consume more than one ring's worth.
@@ -171,8 +190,9 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit) {
     if (n == 0) return 0;
     // Per SQE: no lock, no allocation. The requests come in one lock, the sequence numbers
     // are the submitter's own, and the chains are queued (NOPs completed) in one more lock.
-    Request* pool = alloc_requests(n);
+    Request* pool = alloc_requests(n, submitter);
     if (pool == nullptr) return 0;  // the ring is closing
+    submitter_ = &submitter;
     uint64_t seq = next_seq_.load(std::memory_order_relaxed);
     IssueList ready;  // chain heads, in submission order
     Request* chain_head = nullptr;
@@ -426,7 +446,7 @@ int SyscallCompletionRing::resolve_file(Request* req) {
     }
     auto f = (req->sqe_flags & IOSQE_FIXED_FILE)
                  ? regs_.fixed_file(static_cast<uint32_t>(req->sqe_fd))
-                 : owner_.fds().get(req->sqe_fd);
+                 : req->submitter->fds().get(req->sqe_fd);
     if (f.is_error()) return -f.error();
     if (f.value()->kind() == kernel::FileKind::Ring) {
         // If the process closed that ring's fd meanwhile, this is its last reference, and
@@ -591,6 +611,8 @@ int SyscallCompletionRing::async_cancel(Request* req) {
 
 uint32_t SyscallCompletionRing::sqpoll_submit() {
     std::lock_guard sl(submit_mutex_);
+    kernel::Process* creator = creator_.load(std::memory_order_relaxed);
+    if (creator == nullptr) return 0;  // its submitter is gone (enter: -EOWNERDEAD)
     const uint32_t avail = mem_.sq_tail().load(std::memory_order_acquire) -
                            cached_sq_head_.load(std::memory_order_relaxed);
     if (avail == 0) return 0;
@@ -599,7 +621,7 @@ uint32_t SyscallCompletionRing::sqpoll_submit() {
         if (closing_) return 0;
         if (!overflow_.empty() && !flush_overflow_locked()) return 0;  // NODROP backpressure
     }
-    return submit_sqes(avail);
+    return submit_sqes(avail, *creator);
 }
 
 void SyscallCompletionRing::set_sq_need_wakeup(bool on) {
@@ -685,6 +707,98 @@ void SyscallCompletionRing::shutdown() {
     manager_.remove_ring(this);
 }
 
+void SyscallCompletionRing::cancel_submitter(kernel::Process& p) {
+    {
+        // After this no submission runs as `p`: the SQ poller's (as the creator) sees
+        // creator_ cleared, and `p` itself is past its last syscall.
+        std::lock_guard sl(submit_mutex_);
+        submitters_.erase(std::remove(submitters_.begin(), submitters_.end(), &p),
+                          submitters_.end());
+        if (last_submitter_ == &p) last_submitter_ = nullptr;
+        if (creator_.load(std::memory_order_relaxed) == &p)
+            creator_.store(nullptr, std::memory_order_release);
+    }
+    // Like shutdown(), for `p`'s requests only: what waits for a drain is cancelled, a timeout
+    // claimed and cancelled, what an executor holds asked to cancel; anything else (a link
+    // waiting for its head, a request on its way to its executor) is marked, and the executor
+    // that takes it (or, for a TIMEOUT, its issue) cancels it. Then wait until none of them
+    // lives: they use `p`'s memory and fds.
+    auto mine = [&p](const Request* r) { return r->submitter == &p; };
+    IssueList released;
+    std::vector<Request*> issued;   // pinned
+    std::vector<Request*> delayed;  // held back by an injected delay, timer disarmed
+    std::unique_lock lock(mutex_);
+    ++exit_waiters_;
+    std::vector<Request*> undrained;  // chains of `p` (a chain is one submission's)
+    for (auto it = drain_queue_.begin(); it != drain_queue_.end();) {
+        if (mine(*it)) {
+            undrained.push_back(*it);
+            it = drain_queue_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (Request* head : undrained) {
+        for (Request* r = head; r != nullptr;) {
+            Request* next = r->link_next;
+            r->link_next = nullptr;
+            r->drain_deferred = false;
+            complete_locked(r, -ECANCELED, 0, released);
+            r = next;
+        }
+    }
+    release_drain_locked(released);  // what waited behind them may go now
+    std::vector<Request*> claimed;   // timeouts, completed after the walk (which frees chains)
+    auto cancel_live = [&](bool first) {
+        for (Request* r = active_; r != nullptr;) {
+            Request* next = r->active_next;
+            if (!mine(r) || r->opcode == IORING_OP_LINK_TIMEOUT) {
+                r = next;  // a LINK_TIMEOUT ends with the request it guards
+                continue;
+            }
+            if (first) r->cancel_requested.store(true, std::memory_order_release);
+            if (r->issued && r->opcode == IORING_OP_TIMEOUT) {
+                // Not armed yet: its issue sees the mark and cancels it.
+                if (r->timer_armed && r->try_claim()) {
+                    manager_.timers().disarm(r);
+                    count_timeouts_.erase(
+                        std::remove(count_timeouts_.begin(), count_timeouts_.end(), r),
+                        count_timeouts_.end());
+                    claimed.push_back(r);
+                }
+            } else if (r->issued && r->executor.load(std::memory_order_acquire) != nullptr) {
+                pin_locked(r);
+                issued.push_back(r);
+            } else if (first && r->issued && r->fault.kind == FaultAction::Kind::Delay &&
+                       manager_.timers().disarm(r)) {
+                delayed.push_back(r);
+            }
+            r = next;
+        }
+        for (Request* r : claimed) complete_locked(r, -ECANCELED, 0, released);
+        claimed.clear();
+    };
+    cancel_live(true);
+    for (bool first = true;; first = false) {
+        lock.unlock();
+        after_unlock(released);
+        released.head = nullptr;  // (an IssueList's tail points into itself: not reassigned)
+        released.tail = &released.head;
+        for (Request* r : delayed) complete(r, -ECANCELED);
+        delayed.clear();
+        for (Request* r : issued) cancel_pinned(r);
+        lock.lock();
+        for (Request* r : issued) unpin_locked(r);
+        issued.clear();
+        bool live = false;
+        for (const Request* r = active_; r != nullptr && !live; r = r->active_next) live = mine(r);
+        if (!live) break;
+        cq_cv_.wait_for(lock, std::chrono::milliseconds(first ? 5 : 50));
+        cancel_live(false);  // anything that reached an executor since: asked again
+    }
+    --exit_waiters_;
+}
+
 void SyscallCompletionRing::log_live_requests_locked(
     std::chrono::steady_clock::duration waited) const {
     spdlog::warn(
@@ -719,7 +833,7 @@ void SyscallCompletionRing::close_ledger() {
     RingStats::add(stats_.ledger_closed);
 }
 
-Request* SyscallCompletionRing::alloc_requests(uint32_t n) {
+Request* SyscallCompletionRing::alloc_requests(uint32_t n, kernel::Process& submitter) {
     std::lock_guard lock(mutex_);
     // Once closing, nothing new is accepted: shutdown's wait for inflight_ == 0 is final.
     if (closing_) return nullptr;
@@ -741,6 +855,7 @@ Request* SyscallCompletionRing::alloc_requests(uint32_t n) {
         free_ = r->free_next;
         r->freed = false;
         r->ring = this;
+        r->submitter = &submitter;
         r->active_prev = nullptr;
         r->active_next = active_;
         if (active_ != nullptr) active_->active_prev = r;
@@ -793,7 +908,8 @@ void SyscallCompletionRing::recycle_locked(Request* r) {
     free_ = r;
     --inflight_;
     usage_->inflight.fetch_sub(1, std::memory_order_relaxed);
-    if (inflight_ == 0 && closing_) cq_cv_.notify_all();
+    if ((inflight_ == 0 && closing_) || exit_waiters_ != 0) [[unlikely]]
+        cq_cv_.notify_all();
 }
 
 }  // namespace toyos::iouring

@@ -8,13 +8,23 @@
 // Completion: executors call complete() from any thread. A completion becomes a CQE in the
 // shared CQ; when the CQ is full it waits in the overflow backlog (IORING_FEAT_NODROP) and
 // IORING_SQ_CQ_OVERFLOW is set until the backlog is flushed. Nothing is ever dropped.
+//
+// Whose context: a request runs in its submitter's (Request::submitter): that process's
+// memory and fd table resolve the SQE's pointers and fds, as in Linux. A ring fd can be shared
+// (spawn copies fds 0-2), so the ring refers to no process for its own lifetime: when a
+// process exits, the requests it submitted on every ring it submitted to are cancelled and
+// waited for (cancel_submitter, Linux's io_uring_cancel_generic), while the ring lives on for
+// the others. An SQPOLL ring submits as its creator; once the creator is gone, io_uring_enter
+// answers -EOWNERDEAD and the poller takes nothing more.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "iouring/completion_ledger.h"
@@ -55,7 +65,7 @@ struct BigSqe {
 // What a completed request looks like to kernel-side callers (IoUringManager).
 enum class CompletionStatus { Success, Error, Cancelled };
 
-class SyscallCompletionRing {
+class SyscallCompletionRing : public std::enable_shared_from_this<SyscallCompletionRing> {
   public:
     // Validates and rounds `p` like io_uring_setup(2) (entries, CQSIZE, CLAMP, flags) and
     // fills in the offsets and features. `executor` runs the I/O; `fallback` runs what
@@ -93,9 +103,11 @@ class SyscallCompletionRing {
     // Called when the ring's fd goes away or its process exits.
     void shutdown();
 
-    kernel::Process& owner() const { return owner_; }
+    // The process that set the ring up, while it lives (null once it exited).
+    kernel::Process* creator() const { return creator_.load(std::memory_order_acquire); }
+    // `p` exits: its requests on this ring are cancelled and waited for (the ring lives on).
+    void cancel_submitter(kernel::Process& p);
     IoUringManager& manager() const { return manager_; }
-    kernel::Kernel& kernel() const { return owner_.kernel(); }
     const RingMemory& memory() const { return mem_; }
     Registrations& registrations() { return regs_; }
     // Set by an executor that copied the registrations somewhere (a host ring's tables) it
@@ -113,7 +125,8 @@ class SyscallCompletionRing {
     std::string fdinfo(int fd) const;
     // The trace events recorded so far (with --trace), handed over once.
     std::vector<TraceEvent> take_trace();
-    pid_t owner_pid() const { return owner_pid_; }
+    pid_t owner_pid() const { return owner_pid_; }  // the creator's, for /proc and traces
+    const std::string& owner_name() const { return owner_name_; }
 
     // For the kernel-side API: runs `fn` on every CQE that is ready and consumes it.
     template <class Fn>
@@ -136,12 +149,14 @@ class SyscallCompletionRing {
     SyscallCompletionRing(IoUringManager& manager, kernel::Process& owner, RingMemory mem,
                           uint32_t flags, int id);
 
-    // Submission
-    uint32_t submit_sqes(uint32_t to_submit);
+    // Submission, as `submitter` (its memory and fds resolve the SQEs)
+    uint32_t submit_sqes(uint32_t to_submit, kernel::Process& submitter);
+    // A process submits here for the first time: its exit is to cancel its requests here.
+    void note_submitter(kernel::Process& p);
     int prep(Request* req, const io_uring_sqe& sqe);
     int prep_uring_cmd(Request* req, const io_uring_sqe& sqe);
     int check_nvme_cmd(Request* req, const kernel::DeviceFile& dev);
-    // Checks [addr, addr+len) is the owner's memory with `acc` and pins it for the request.
+    // Checks [addr, addr+len) is the submitter's memory with `acc` and pins it for the request.
     int pin_user(Request* req, uint64_t addr, size_t len, kernel::Access acc);
     void queue_chain_locked(Request* head, IssueList& to_issue);
     // True if `req` went to the default executor (which then wants a flush()).
@@ -189,7 +204,7 @@ class SyscallCompletionRing {
 
     // Pool: a submission takes the requests it may need with one lock, and gives back the
     // ones it did not use.
-    Request* alloc_requests(uint32_t n);
+    Request* alloc_requests(uint32_t n, kernel::Process& submitter);
     void return_requests(Request* list);
     void free_request(Request* req);
     void recycle_locked(Request* req);
@@ -201,11 +216,12 @@ class SyscallCompletionRing {
     static int cancel_pinned(Request* req);
 
     IoUringManager& manager_;
-    kernel::Process& owner_;
+    std::atomic<kernel::Process*> creator_;  // cleared (under submit_mutex_) when it exits
     RingMemory mem_;
     const uint32_t setup_flags_;
     const int id_;
     const pid_t owner_pid_;
+    const std::string owner_name_;
     const bool tracing_;
     Registrations regs_;
     RingStats stats_;
@@ -224,6 +240,12 @@ class SyscallCompletionRing {
     std::atomic<bool> mirrored_{false};
 
     std::mutex submit_mutex_;  // one submitter at a time (kernel API and process)
+    // The submission's process (submit_sqes; prep reads its memory). Under submit_mutex_.
+    kernel::Process* submitter_ = nullptr;
+    // Processes with an exit hook for this ring (note_submitter), and the last one seen, so
+    // that a batch from the same process as the last costs one comparison. Under submit_mutex_.
+    std::vector<kernel::Process*> submitters_;
+    kernel::Process* last_submitter_ = nullptr;
     // Written by the submitter; atomic because fdinfo reads it under the other lock.
     std::atomic<uint32_t> cached_sq_head_{0};
     pid_t single_issuer_ = 0;
@@ -256,6 +278,7 @@ class SyscallCompletionRing {
     uint64_t completions_for_timeouts_ = 0;
     Request* active_ = nullptr;  // live requests (for cancel and shutdown)
     bool closing_ = false;
+    uint32_t exit_waiters_ = 0;  // cancel_submitter calls waiting for their requests to end
     // Exactly one completion per accepted sequence number (with stats on); closed at teardown.
     CompletionLedger ledger_;
     uint64_t counted_completions_ = 0;  // of the ledger's noted ones (count_completions_locked)

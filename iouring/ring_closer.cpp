@@ -20,8 +20,7 @@ bool RingTeardownDeferral::active() {
     return t_deferrals > 0;
 }
 
-void RingCloser::close_later(std::shared_ptr<SyscallCompletionRing> ring,
-                             std::shared_ptr<kernel::Process> owner) {
+void RingCloser::close_later(std::shared_ptr<SyscallCompletionRing> ring) {
     std::unique_lock lock(mutex_);
     if (stopping_) {
         // The manager is going down (its rings were all closed before): no thread is started
@@ -30,7 +29,7 @@ void RingCloser::close_later(std::shared_ptr<SyscallCompletionRing> ring,
         ring->shutdown();
         return;
     }
-    queue_.push_back(Entry{std::move(ring), std::move(owner)});
+    queue_.push_back(std::move(ring));
     if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
     cv_.notify_one();
 }
@@ -57,12 +56,11 @@ void RingCloser::loop() {
     for (;;) {
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and nothing left
-        Entry e = std::move(queue_.front());
+        std::shared_ptr<SyscallCompletionRing> ring = std::move(queue_.front());
         queue_.pop_front();
         lock.unlock();
-        e.ring->shutdown();
-        e.ring.reset();
-        e.owner.reset();  // the process may go now: the ring no longer refers to it
+        ring->shutdown();
+        ring.reset();
         lock.lock();
         ++closed_;
     }

@@ -37,11 +37,10 @@ class RingCloser {
     RingCloser(const RingCloser&) = delete;
     RingCloser& operator=(const RingCloser&) = delete;
 
-    // shutdown() of `ring` on the closer's thread (started at first use). `owner` (the
-    // ring's process, null if it is not shared-owned) is kept alive until then: the teardown
-    // still completes requests into its fd table. After stop(), tears down on the caller.
-    void close_later(std::shared_ptr<SyscallCompletionRing> ring,
-                     std::shared_ptr<kernel::Process> owner);
+    // shutdown() of `ring` on the closer's thread (started at first use). (No process needs
+    // to be kept alive for it: a request's submitter waits for it at exit.) After stop(),
+    // tears down on the caller.
+    void close_later(std::shared_ptr<SyscallCompletionRing> ring);
     // Tears down what is queued, then ends the thread.
     void stop();
     uint64_t closed() const;
@@ -49,14 +48,9 @@ class RingCloser {
   private:
     void loop();
 
-    struct Entry {
-        std::shared_ptr<SyscallCompletionRing> ring;
-        std::shared_ptr<kernel::Process> owner;
-    };
-
     mutable std::mutex mutex_;
     std::condition_variable cv_;
-    std::deque<Entry> queue_;
+    std::deque<std::shared_ptr<SyscallCompletionRing>> queue_;
     bool stopping_ = false;
     uint64_t closed_ = 0;
     std::thread thread_;

@@ -249,7 +249,8 @@ void SyscallCompletionRing::count_completions_locked() {
     const uint64_t n = noted - counted_completions_;
     counted_completions_ = noted;
     RingStats::add(stats_.completed, n);
-    if (closing_) RingStats::add(stats_.completed_at_teardown, n);
+    // Torn down: the ring, or a process that submitted to it exits (cancel_submitter).
+    if (closing_ || exit_waiters_ != 0) RingStats::add(stats_.completed_at_teardown, n);
     if (const uint64_t dup = ledger_.flush_if_longer(kLedgerRunBeforeFlush)) [[unlikely]]
         RingStats::add(stats_.duplicated, dup);
 }
@@ -349,14 +350,15 @@ Result<void> SyscallCompletionRing::wait_cqes(kernel::Process& caller, uint32_t 
 }
 
 void SyscallCompletionRing::write_back_msghdr(Request& req) {
-    // RECVMSG: the host filled msg_namelen and msg_flags in the kernel copy; the process
+    // RECVMSG: the host filled msg_namelen and msg_flags in the kernel copy; the submitter
     // sees them in its own msghdr.
     const uint64_t base = req.user_msghdr;
     if (base == 0) return;
-    (void)owner_.memory().copy_to_user(
-        kernel::UserPtr<socklen_t>(base + offsetof(msghdr, msg_namelen)), &req.msg.msg_namelen);
-    (void)owner_.memory().copy_to_user(kernel::UserPtr<int>(base + offsetof(msghdr, msg_flags)),
-                                       &req.msg.msg_flags);
+    kernel::AddressSpace& mem = req.submitter->memory();
+    (void)mem.copy_to_user(kernel::UserPtr<socklen_t>(base + offsetof(msghdr, msg_namelen)),
+                           &req.msg.msg_namelen);
+    (void)mem.copy_to_user(kernel::UserPtr<int>(base + offsetof(msghdr, msg_flags)),
+                           &req.msg.msg_flags);
 }
 
 }  // namespace toyos::iouring

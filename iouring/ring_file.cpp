@@ -8,8 +8,7 @@ namespace toyos::iouring {
 RingFile::~RingFile() {
     // The last reference: on a kernel service thread, maybe inside work on this very ring.
     if (RingTeardownDeferral::active()) {
-        std::shared_ptr<kernel::Process> owner = ring_->owner().weak_from_this().lock();
-        ring_->manager().close_later(std::move(ring_), std::move(owner));
+        ring_->manager().close_later(std::move(ring_));
     } else {
         ring_->shutdown();
     }
@@ -17,7 +16,7 @@ RingFile::~RingFile() {
 
 kernel::Result<kernel::Region> RingFile::mmap(kernel::Process& proc, size_t length,
                                               uint64_t offset) {
-    if (&proc != &ring_->owner()) return kernel::err(EACCES);
+    if (proc.pid() != ring_->owner_pid()) return kernel::err(EACCES);
     const RingMemory& mem = ring_->memory();
     const kernel::MappingRef* backing = nullptr;
     switch (offset & IORING_OFF_MMAP_MASK) {

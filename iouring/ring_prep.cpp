@@ -32,7 +32,7 @@ constexpr uint32_t kRwFlags = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RW
 }  // namespace
 
 int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
-    auto& mem = owner_.memory();
+    auto& mem = submitter_->memory();  // the submission's process (ring.h)
     req->user_data = sqe.user_data;
     req->opcode = sqe.opcode;
     req->sqe_flags = sqe.flags;
@@ -270,7 +270,7 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
 }
 
 int SyscallCompletionRing::pin_user(Request* req, uint64_t addr, size_t len, kernel::Access acc) {
-    auto buf = owner_.memory().access(addr, len, acc);
+    auto buf = submitter_->memory().access(addr, len, acc);
     if (buf.is_error()) return -buf.error();
     if (buf->pin) req->pins.push_back(std::move(buf->pin));
     req->addr = buf->data;

@@ -18,8 +18,11 @@ Result<std::shared_ptr<HostMapping>> HostMapping::anonymous(size_t length, int p
         new HostMapping(p, rounded + extra, base, rounded, /*owned=*/true));
 }
 
-std::shared_ptr<HostMapping> HostMapping::borrowed(void* base, size_t length) {
-    return std::shared_ptr<HostMapping>(new HostMapping(base, length, base, length, false));
+std::shared_ptr<HostMapping> HostMapping::borrowed(void* base, size_t length,
+                                                   std::shared_ptr<const void> owner) {
+    auto m = std::shared_ptr<HostMapping>(new HostMapping(base, length, base, length, false));
+    m->owner_ = std::move(owner);
+    return m;
 }
 
 HostMapping::~HostMapping() {

@@ -17,8 +17,10 @@ class HostMapping {
     // Anonymous, zero-filled, page-aligned memory; `guard` adds an inaccessible page below.
     static Result<std::shared_ptr<HostMapping>> anonymous(size_t length, int prot,
                                                           bool guard = false);
-    // Memory the kernel did not map itself (a loaded program image): never released here.
-    static std::shared_ptr<HostMapping> borrowed(void* base, size_t length);
+    // Memory the kernel did not map itself (a loaded program image): never released here;
+    // `owner` (may be null) is what keeps it mapped, held as long as this mapping.
+    static std::shared_ptr<HostMapping> borrowed(void* base, size_t length,
+                                                 std::shared_ptr<const void> owner = nullptr);
 
     ~HostMapping();
     HostMapping(const HostMapping&) = delete;
@@ -40,6 +42,7 @@ class HostMapping {
     void* base_;
     size_t length_;
     bool owned_;
+    std::shared_ptr<const void> owner_;
 };
 
 using MappingRef = std::shared_ptr<HostMapping>;

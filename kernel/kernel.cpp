@@ -122,6 +122,7 @@ Kernel::~Kernel() {
     for (auto it = shutdown_hooks_.rbegin(); it != shutdown_hooks_.rend(); ++it) (*it)();
     io_uring_.reset();
     async_.reset();
+    ProgramCatalog::unload_released();
 }
 
 Result<FileRef> Kernel::open_file(Process& proc, int dirfd, const std::string& path, int flags,
@@ -169,7 +170,7 @@ Result<pid_t> Kernel::spawn(Process* parent, const std::string& program,
         prog = TOYOS_TRY(catalog_.load_shared_object(program));
     } else {
         // A toy process may only run code that lives inside its sandbox.
-        int fd = TOYOS_TRY(vfs_->open(program, O_RDONLY, 0));
+        int fd = TOYOS_TRY(vfs_->open(program, O_RDONLY | O_NONBLOCK, 0));
         auto loaded = catalog_.load_shared_object_fd(fd, program);
         ::close(fd);
         prog = TOYOS_TRY(std::move(loaded));
@@ -177,6 +178,7 @@ Result<pid_t> Kernel::spawn(Process* parent, const std::string& program,
     ProcessRef p =
         TOYOS_TRY(processes_.create(*this, parent ? parent->pid() : 0, basename_of(program)));
     for (const auto& region : prog.image) p->memory().add(region);
+    p->program_image_ = prog.owner;
     for (int fd = 0; fd <= 2; ++fd) {
         if (parent != nullptr) {
             auto f = parent->fds().get(fd);
@@ -188,6 +190,7 @@ Result<pid_t> Kernel::spawn(Process* parent, const std::string& program,
     }
     auto started = start_thread(p, prog.main, argv);
     if (started.is_error()) {
+        p->program_image_.reset();  // no thread to join: the reaper never sees it
         p->finish(127 << 8);
         processes_.exited(*p);
         return err(started.error());
@@ -310,13 +313,21 @@ void Kernel::reaper_loop() {
             for (auto& p : done) {
                 pthread_join(p->thread_, nullptr);
                 p->stack_.reset();  // still alive while an operation in flight pins it
+                // Likewise its image, through its regions.
+                p->program_image_.reset();
             }
+            ProgramCatalog::unload_released();
             lock.lock();
             threads_cv_.notify_all();
             continue;
         }
         if (stopping_ && unjoined_.empty()) return;
         threads_cv_.wait_for(lock, std::chrono::milliseconds(50));
+        // Images an operation in flight kept past their process's join (never under the lock:
+        // dlclose runs the program's destructors).
+        lock.unlock();
+        ProgramCatalog::unload_released();
+        lock.lock();
     }
 }
 

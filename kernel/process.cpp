@@ -1,5 +1,6 @@
 #include "kernel/process.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "kernel/kernel.h"
@@ -72,16 +73,27 @@ bool Process::sleep_interruptible(std::chrono::nanoseconds d) {
 
 void Process::on_exit(std::function<void(Process&)> hook) {
     std::lock_guard lock(hooks_mutex_);
-    exit_hooks_.push_back(std::move(hook));
+    exit_hooks_.push_back(ExitHook{std::move(hook), {}, false});
+}
+
+void Process::on_exit(std::weak_ptr<const void> guard, std::function<void(Process&)> hook) {
+    std::lock_guard lock(hooks_mutex_);
+    if (exit_hooks_.size() >= prune_hooks_at_) {
+        std::erase_if(exit_hooks_,
+                      [](const ExitHook& h) { return h.guarded && h.guard.expired(); });
+        prune_hooks_at_ = std::max<size_t>(16, 2 * exit_hooks_.size());
+    }
+    exit_hooks_.push_back(ExitHook{std::move(hook), std::move(guard), true});
 }
 
 void Process::finish(int wait_status) {
-    std::vector<std::function<void(Process&)>> hooks;
+    std::vector<ExitHook> hooks;
     {
         std::lock_guard lock(hooks_mutex_);
         hooks.swap(exit_hooks_);
     }
-    for (auto& h : hooks) h(*this);
+    for (auto& h : hooks)
+        if (!h.guarded || !h.guard.expired()) h.fn(*this);
     fds_.clear();
     memory_.clear();  // drops the regions; memory pinned by in-flight operations lives on
     wait_status_ = wait_status;

@@ -80,6 +80,9 @@ class Process : public std::enable_shared_from_this<Process> {
 
     // Run when the process ends, before it becomes a Zombie (rings cancel their ops here).
     void on_exit(std::function<void(Process&)> hook);
+    // The same, for as long as `guard` lives: once it is gone the hook is dropped (so that a
+    // process that uses many rings in turn holds hooks only for the live ones).
+    void on_exit(std::weak_ptr<const void> guard, std::function<void(Process&)> hook);
 
     // Per-process syscall counters, summed by /proc/syscalls (no shared cache line per call).
     void count_syscall(int nr, Route route) {
@@ -114,8 +117,16 @@ class Process : public std::enable_shared_from_this<Process> {
     std::atomic<bool> thread_started_{false};
     std::atomic<bool> counted_{false};  // its syscall counts were folded into the kernel's
     MappingRef stack_;
+    // Its program's private image (null for a built-in): held until its thread is joined.
+    std::shared_ptr<const void> program_image_;
     std::mutex hooks_mutex_;
-    std::vector<std::function<void(Process&)>> exit_hooks_;
+    struct ExitHook {
+        std::function<void(Process&)> fn;
+        std::weak_ptr<const void> guard;
+        bool guarded = false;
+    };
+    std::vector<ExitHook> exit_hooks_;
+    size_t prune_hooks_at_ = 16;  // when to drop guarded hooks whose guard is gone
     std::array<std::array<std::atomic<uint64_t>, kRouteCount>, kMaxSyscall> syscall_counts_{};
     std::chrono::steady_clock::time_point start_time_ = std::chrono::steady_clock::now();
 };

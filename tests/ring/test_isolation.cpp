@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -276,6 +277,231 @@ TEST(Isolation, CreatedFilesNeverCarrySetIdBits) {
             EXPECT_NE(st.st_mode & S_IXUSR, 0u) << name;  // the permission bits still pass
         }
     }
+// --- A ring shared through an inherited fd: whose context a request runs in --------------
+// spawn copies fds 0-2, so a ring set up on fd 0 is the child's too. As in Linux, a request
+// runs in its submitter's context (its memory, its fd table), and a process's exit cancels
+// what it submitted while the ring lives on for the others.
+io_uring g_shared;  // the creator's ring (the child uses the creator's mapping of it)
+
+bool exists(const char* path) {
+    struct stat st {};
+    return sys::stat(path, &st) == 0;
+}
+
+int await_file(const char* path) {
+    for (int i = 0; i < 10000 && !exists(path); ++i) sys::sleep_ns(1'000'000);
+    return exists(path) ? 0 : -1;
+}
+
+int create_file(const char* path) {
+    const int fd = sys::open(path, O_WRONLY | O_CREAT, 0644);
+    return fd < 0 ? fd : sys::close(fd);
+}
+
+// An orphan is not reparented to pid 1 (nobody can wait for it): it reports its exit code
+// here and then creates /done (atomic: the file is no synchronization TSan can see).
+std::atomic<int> g_orphan_rc{-1};
+int report_orphan(int rc) {
+    g_orphan_rc = rc;
+    create_file("/done");
+    return rc;
+}
+
+// Once the creator was reaped and its thread joined (its Process freed), lets the orphan go;
+// then waits for the orphan's report.
+int reap_then_release_orphan(pid_t creator) {
+    int status = 0;
+    T_CHECK(sys::waitpid(creator, &status, 0) == creator);
+    T_CHECK(exit_code(status) == 0);
+    sys::sleep_ns(150'000'000);  // the reaper joins its thread within 50 ms
+    T_CHECK(create_file("/reaped") == 0);
+    T_CHECK(await_file("/done") == 0);
+    return g_orphan_rc;
+}
+
+// A READ and an OPENAT by the child on the shared ring: its own stack buffer, its own fd 3
+// (the creator's fd 3 is another file), the opened fd lands in its own table; a CLOSE by it
+// closes its own fd.
+struct ChildContext {
+    int32_t read_res = 1;
+    char read_data[16] = {};
+    int32_t openat_res = -1;
+    ssize_t read_opened = -1;
+    char opened_data[16] = {};
+    int32_t close_res = 1;
+    int closed_fd_read = 1;  // a read of the closed fd in the child's table
+} g_ctx;
+
+int child_use_shared_ring() {
+    const int own = sys::open("/child.txt", O_RDONLY);
+    T_CHECK(own == 3);  // the creator's fd 3 is /creator.txt
+    char buf[16] = {};
+    g_ctx.read_res = run_one(
+        g_shared, [&](io_uring_sqe* s) { io_uring_prep_read(s, own, buf, sizeof(buf) - 1, 0); });
+    std::memcpy(g_ctx.read_data, buf, sizeof(buf));
+    g_ctx.openat_res = run_one(g_shared, [&](io_uring_sqe* s) {
+        io_uring_prep_openat(s, AT_FDCWD, "/child.txt", O_RDONLY, 0);
+    });
+    if (g_ctx.openat_res >= 0) {
+        g_ctx.read_opened =
+            sys::read(g_ctx.openat_res, g_ctx.opened_data, sizeof(g_ctx.opened_data) - 1);
+        g_ctx.close_res =
+            run_one(g_shared, [&](io_uring_sqe* s) { io_uring_prep_close(s, g_ctx.openat_res); });
+        char c;
+        g_ctx.closed_fd_read = static_cast<int>(sys::read(g_ctx.openat_res, &c, 1));
+    }
+    return 0;
+}
+
+int prog_shared_ring_context(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "child") == 0) return child_use_shared_ring();
+    T_CHECK(sys::close(0) == 0);
+    T_CHECK(io_uring_queue_init(8, &g_shared, 0) == 0);
+    T_CHECK(g_shared.ring_fd == 0);
+    T_CHECK(sys::open("/creator.txt", O_RDONLY) == 3);
+    const char* argv_child[] = {"ctx", "child", nullptr};
+    const pid_t child = sys::spawn("ctx", argv_child);
+    T_CHECK(child > 0);
+    int status = 0;
+    T_CHECK(sys::waitpid(child, &status, 0) == child);
+    T_CHECK(exit_code(status) == 0);
+    char mine[16] = {};
+    T_CHECK(sys::read(3, mine, sizeof(mine) - 1) > 0);  // the creator's fd 3 is untouched
+    T_CHECK(std::strncmp(mine, "creator", 7) == 0);
+    return 0;
+}
+
+TEST(SharedRing, AChildsRequestsOnAnInheritedRingUseTheChildsMemoryAndFds) {
+    test::TempRoot root;
+    root.write("creator.txt", "creator's file\n");
+    root.write("child.txt", "child's file\n");
+    g_ctx = ChildContext{};
+    ASSERT_EQ(exit_code(test::run_program(root.path(), "ctx", prog_shared_ring_context)), 0);
+    EXPECT_EQ(g_ctx.read_res, 13);
+    EXPECT_EQ(std::string(g_ctx.read_data), "child's file\n");
+    EXPECT_GE(g_ctx.openat_res, 4);
+    EXPECT_EQ(g_ctx.read_opened, 13);  // the fd OPENAT gave is in the child's table
+    EXPECT_EQ(std::string(g_ctx.opened_data), "child's file\n");
+    EXPECT_EQ(g_ctx.close_res, 0);
+    EXPECT_EQ(g_ctx.closed_fd_read, -EBADF);
+}
+
+// The creator submits TIMEOUT -> OPENAT(O_CREAT) and a NOP drained behind them, spawns a
+// child (which inherits the ring on fd 0) and exits; pid 1 reaps it. Then the child submits on
+// the ring: its READ must run in its own context (under ASan: no use of the freed creator), and
+// the creator's requests must have been cancelled at its exit (the OPENAT not create the file
+// when the timeout would have fired; the drained NOP not wait for them).
+struct Orphaned {
+    int32_t read_res = 1;
+    char read_data[16] = {};
+    int32_t timeout_res = 1, openat_res = 1, drained_res = 1;
+    int cqes = 0;
+} g_orphaned;
+constexpr uint64_t kTimeoutTag = 0x71, kOpenatTag = 0x72, kReadTag = 0x73, kDrainTag = 0x74;
+
+int orphan_child() {
+    T_CHECK(await_file("/reaped") == 0);
+    const int own = sys::open("/child.txt", O_RDONLY);
+    T_CHECK(own >= 0);
+    char buf[16] = {};
+    io_uring_sqe* sqe = io_uring_get_sqe(&g_shared);
+    T_CHECK(sqe != nullptr);
+    io_uring_prep_read(sqe, own, buf, sizeof(buf) - 1, 0);
+    sqe->user_data = kReadTag;
+    T_CHECK(io_uring_submit(&g_shared) == 1);
+    // The creator's three CQEs (posted at its exit) and the READ's.
+    for (int i = 0; i < 4; ++i) {
+        io_uring_cqe* cqe = nullptr;
+        __kernel_timespec ts{3, 0};
+        if (io_uring_wait_cqe_timeout(&g_shared, &cqe, &ts) != 0) break;
+        ++g_orphaned.cqes;
+        if (cqe->user_data == kReadTag) g_orphaned.read_res = cqe->res;
+        if (cqe->user_data == kTimeoutTag) g_orphaned.timeout_res = cqe->res;
+        if (cqe->user_data == kOpenatTag) g_orphaned.openat_res = cqe->res;
+        if (cqe->user_data == kDrainTag) g_orphaned.drained_res = cqe->res;
+        io_uring_cqe_seen(&g_shared, cqe);
+    }
+    std::memcpy(g_orphaned.read_data, buf, sizeof(buf));
+    sys::sleep_ns(400'000'000);  // past the creator's timeout
+    return 0;
+}
+
+int orphan_creator() {
+    T_CHECK(sys::close(0) == 0);
+    T_CHECK(io_uring_queue_init(8, &g_shared, 0) == 0);
+    T_CHECK(g_shared.ring_fd == 0);
+    static __kernel_timespec ts{0, 300'000'000};
+    io_uring_sqe* t = io_uring_get_sqe(&g_shared);
+    io_uring_prep_timeout(t, &ts, 0, 0);
+    t->user_data = kTimeoutTag;
+    t->flags |= IOSQE_IO_HARDLINK;  // the OPENAT runs when the timeout fires
+    io_uring_sqe* o = io_uring_get_sqe(&g_shared);
+    io_uring_prep_openat(o, AT_FDCWD, "/left-behind", O_CREAT | O_WRONLY, 0644);
+    o->user_data = kOpenatTag;
+    io_uring_sqe* d = io_uring_get_sqe(&g_shared);  // waits behind the chain (IO_DRAIN)
+    io_uring_prep_nop(d);
+    d->flags |= IOSQE_IO_DRAIN;
+    d->user_data = kDrainTag;
+    T_CHECK(io_uring_submit(&g_shared) == 3);
+    const char* argv_child[] = {"orphan", "child", nullptr};
+    T_CHECK(sys::spawn("orphan", argv_child) > 0);
+    return 0;  // exits with the chain in flight, the ring still the child's
+}
+
+int prog_orphaned_ring(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "creator") == 0) return orphan_creator();
+    if (argc > 1 && std::strcmp(argv[1], "child") == 0) return report_orphan(orphan_child());
+    const char* argv_creator[] = {"orphan", "creator", nullptr};
+    const pid_t creator = sys::spawn("orphan", argv_creator);
+    T_CHECK(creator > 0);
+    return reap_then_release_orphan(creator);
+}
+
+TEST(SharedRing, ACreatorsExitCancelsItsRequestsAndTheChildUsesTheRingInItsOwnContext) {
+    test::TempRoot root;
+    root.write("child.txt", "child's file\n");
+    g_orphaned = Orphaned{};
+    ASSERT_EQ(exit_code(test::run_program(root.path(), "orphan", prog_orphaned_ring)), 0);
+    EXPECT_EQ(g_orphaned.cqes, 4);
+    EXPECT_EQ(g_orphaned.timeout_res, -ECANCELED);
+    EXPECT_EQ(g_orphaned.openat_res, -ECANCELED);
+    EXPECT_EQ(g_orphaned.drained_res, -ECANCELED);
+    EXPECT_EQ(g_orphaned.read_res, 13);
+    EXPECT_EQ(std::string(g_orphaned.read_data), "child's file\n");
+    EXPECT_FALSE(std::filesystem::exists(root.path() + "/left-behind"));
+}
+
+// An SQPOLL ring submits as its creator; once the creator is gone, io_uring_enter on it
+// answers -EOWNERDEAD (Linux: its SQ thread died with the creator).
+int g_sqpoll_enter = 1;
+
+int prog_sqpoll_orphan(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "child") == 0) {
+        if (await_file("/reaped") != 0) return report_orphan(1);
+        g_sqpoll_enter = sys::io_uring_enter(0, 0, 0, IORING_ENTER_SQ_WAKEUP, nullptr, 0);
+        return report_orphan(0);
+    }
+    if (argc > 1 && std::strcmp(argv[1], "creator") == 0) {
+        T_CHECK(sys::close(0) == 0);
+        io_uring_params p{};
+        p.flags = IORING_SETUP_SQPOLL;
+        T_CHECK(io_uring_queue_init_params(8, &g_shared, &p) == 0);
+        T_CHECK(g_shared.ring_fd == 0);
+        const char* argv_child[] = {"sq", "child", nullptr};
+        T_CHECK(sys::spawn("sq", argv_child) > 0);
+        return 0;
+    }
+    const char* argv_creator[] = {"sq", "creator", nullptr};
+    const pid_t creator = sys::spawn("sq", argv_creator);
+    T_CHECK(creator > 0);
+    return reap_then_release_orphan(creator);
+}
+
+TEST(SharedRing, AnSqpollRingWhoseCreatorIsGoneAnswersEownerdead) {
+    test::TempRoot root;
+    g_sqpoll_enter = 1;
+    ASSERT_EQ(exit_code(test::run_program(root.path(), "sq", prog_sqpoll_orphan)), 0);
+    EXPECT_EQ(g_sqpoll_enter, -EOWNERDEAD);
 }
 
 // --- Limits: rings (EMFILE), ops in flight (EAGAIN), registered bytes (ENOMEM) ------------
