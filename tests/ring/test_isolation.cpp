@@ -277,6 +277,8 @@ TEST(Isolation, CreatedFilesNeverCarrySetIdBits) {
             EXPECT_NE(st.st_mode & S_IXUSR, 0u) << name;  // the permission bits still pass
         }
     }
+}
+
 // --- A ring shared through an inherited fd: whose context a request runs in --------------
 // spawn copies fds 0-2, so a ring set up on fd 0 is the child's too. As in Linux, a request
 // runs in its submitter's context (its memory, its fd table), and a process's exit cancels
