@@ -148,7 +148,7 @@ void enter_seeds(const std::string& dir) {
     // Long chains and cancel storms (defects 6 and 7 of issue 18: completed by recursion, and
     // each cancel walked every live request, on whichever shared thread ran the chain).
     constexpr uint8_t kHard = 0x01, kSkip = 0x02, kDrain = 0x08, kSameKey = 0x40;
-    constexpr uint8_t kNone = 3, kAll = 2 << 2, kFd = 4 << 2;
+    constexpr uint8_t kNone = 3, kAll = 2 << 2, kByFd = 4 << 2;
     save(dir, "chain-nops",
          EnterSeed(1, 0x80).chain_ring(6).rounds(1).chain(4096, 0, 0, 0, 0).enter(0x80).out);
     save(
@@ -160,7 +160,7 @@ void enter_seeds(const std::string& dir) {
          EnterSeed(1, 0x80)
              .chain_ring(4)
              .rounds(2)
-             .chain(1024, 3, 0x11, kHard, kFd)
+             .chain(1024, 3, 0x11, kHard, kByFd)
              .enter(0)
              .raw_round()
              .sqes({{sqe(IORING_OP_NOP, 0, 1), 0}}, 0)
