@@ -3,7 +3,10 @@
 // Submission: io_uring_enter consumes SQEs from the shared SQ (indices masked, each SQE copied
 // once, then validated), gives each accepted one a sequence number and a Request, and issues
 // it (NOP completes right here; TIMEOUT, LINK_TIMEOUT and ASYNC_CANCEL are the ring's own;
-// everything else goes to the executor). Link chains, drain and timeouts are kept here.
+// everything else goes to the executor). Link chains, drain and timeouts are kept here; what a
+// completion lets go is issued by a loop (never recursion), and a kernel thread that every
+// process shares runs only a bounded slice of it: the rest waits for the ring's continuation
+// work on the AsyncSyscallExecutor pool (ring.cpp, after_unlock).
 //
 // Completion: executors call complete() from any thread. A completion becomes a CQE in the
 // shared CQ; when the CQ is full it waits in the overflow backlog (IORING_FEAT_NODROP) and
