@@ -45,7 +45,7 @@ struct EnterSeed {
         out.u8(static_cast<uint8_t>(n - 1));
         return *this;
     }
-    // Setup bit 0x80: a ring of 64 << `shift` entries, whose rounds each start with a byte
+    // Setup bit 0x80: a ring of 64 << (`shift` % 5) entries, whose rounds each start with a byte
     // (bit 0: a generated chain, see fuzz_enter's write_chain; else raw SQEs as sqes()).
     EnterSeed& chain_ring(uint8_t shift) {
         out.u8(shift);
@@ -150,12 +150,12 @@ void enter_seeds(const std::string& dir) {
     constexpr uint8_t kHard = 0x01, kSkip = 0x02, kDrain = 0x08, kSameKey = 0x40;
     constexpr uint8_t kNone = 3, kAll = 2 << 2, kByFd = 4 << 2;
     save(dir, "chain-nops",
-         EnterSeed(1, 0x80).chain_ring(6).rounds(1).chain(4096, 0, 0, 0, 0).enter(0x80).out);
+         EnterSeed(1, 0x80).chain_ring(4).rounds(1).chain(1024, 0, 0, 0, 0).enter(0x80).out);
     save(
         dir, "chain-timeout-cancel-storm",
-        EnterSeed(1, 0x80).chain_ring(6).rounds(1).chain(4096, 1, 1, kHard, kNone).enter(0x80).out);
+        EnterSeed(1, 0x80).chain_ring(4).rounds(1).chain(1024, 1, 1, kHard, kNone).enter(0x80).out);
     save(dir, "chain-read-cancel-all",
-         EnterSeed(1, 0x80).chain_ring(5).rounds(1).chain(2048, 2, 1, kHard, kAll).enter(0x80).out);
+         EnterSeed(1, 0x80).chain_ring(4).rounds(1).chain(1024, 2, 1, kHard, kAll).enter(0x80).out);
     save(dir, "chain-stuck-read-cancel-fd",
          EnterSeed(1, 0x80)
              .chain_ring(4)
@@ -168,9 +168,9 @@ void enter_seeds(const std::string& dir) {
              .out);
     save(dir, "chain-same-user-data",
          EnterSeed(1, 0x80)
-             .chain_ring(6)
+             .chain_ring(4)
              .rounds(1)
-             .chain(4096, 1, 1, kHard | kSameKey, 0)
+             .chain(1024, 1, 1, kHard | kSameKey, 0)
              .enter(0x80)
              .out);
     save(dir, "chain-skip-drain",
@@ -184,7 +184,7 @@ void enter_seeds(const std::string& dir) {
              .out);
     save(
         dir, "chain-sqpoll-cancel-storm",
-        EnterSeed(1, 0xc4).chain_ring(6).rounds(1).chain(4096, 0, 1, kHard, kNone).enter(0x80).out);
+        EnterSeed(1, 0xc4).chain_ring(4).rounds(1).chain(1024, 0, 1, kHard, kNone).enter(0x80).out);
 }
 
 void register_seeds(const std::string& dir) {
