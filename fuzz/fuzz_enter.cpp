@@ -2,8 +2,10 @@
 // and flags from the input), then plays a few rounds of: write SQEs (raw bytes, sometimes
 // nudged towards valid fds, buffers and opcodes so the fuzzer reaches deep), scribble on the
 // SQ array, tail, flags and CQ head as a hostile process may, and call io_uring_enter with
-// input-chosen arguments. Then it reaps and closes the ring, which must cancel whatever is
-// still in flight. The kernel must answer with errnos and CQEs, never crash, hang or leak.
+// input-chosen arguments; or, on a ring set up for it, generate a link chain as long as the
+// SQ (write_chain: long chains, cancel storms). Then it reaps and closes the ring, which must
+// cancel whatever is still in flight. The kernel must answer with errnos and CQEs, never
+// crash, hang or leak.
 #include <linux/time_types.h>
 
 #include <cstring>
@@ -45,6 +47,73 @@ void write_sqe(FuzzProcess& fp, FuzzInput& in, io_uring_sqe* sqe, size_t size) {
     }
 }
 
+// A generated round: one link chain of up to a whole SQ, built from a few input bytes (the
+// raw rounds above almost never chain more than a handful of SQEs). Its head is a NOP, a
+// TIMEOUT (the timer thread lets the chain go), a READ of the file (an executor's thread) or a
+// READ of the eventfd that never completes (the ring's close must cancel the chain); its body
+// NOPs, ASYNC_CANCELs (a cancel storm: by the head's user_data, the next SQE's, a key nothing
+// has, with CANCEL_ALL, ANY or FD) or file READs, linked or hard-linked, some with
+// IOSQE_CQE_SKIP_SUCCESS or IOSQE_ASYNC; every user_data may be the same (one index bucket).
+// Returns how many SQEs it wrote.
+unsigned write_chain(FuzzProcess& fp, FuzzInput& in, io_uring& ring, size_t sqe_size) {
+    const unsigned count = 1 + in.u16() % ring.sq.ring_entries;
+    const uint8_t head_kind = in.u8();
+    const uint8_t body_kind = in.u8();
+    const uint8_t link = in.u8();
+    const uint8_t cancel = in.u8();
+    const bool same_user_data = link & 0x40;
+    auto* ts = reinterpret_cast<__kernel_timespec*>(fp.scratch() + 8192);
+    *ts = __kernel_timespec{0, 1000 * (in.u8() % 200)};
+    const uint32_t tail = __atomic_load_n(ring.sq.ktail, __ATOMIC_RELAXED);
+    auto* base = reinterpret_cast<unsigned char*>(ring.sq.sqes);
+    for (unsigned i = 0; i < count; ++i) {
+        auto* sqe =
+            reinterpret_cast<io_uring_sqe*>(base + ((tail + i) & ring.sq.ring_mask) * sqe_size);
+        std::memset(sqe, 0, sqe_size);
+        const uint8_t kind = i == 0 ? head_kind % 4 : 4 + (body_kind + (body_kind >> 4) * i) % 3;
+        switch (kind) {
+            case 0:
+            case 4:
+                io_uring_prep_nop(sqe);
+                break;
+            case 1:
+                io_uring_prep_timeout(sqe, ts, 0, 0);
+                break;
+            case 2:
+            case 6:
+                io_uring_prep_read(sqe, fp.fixture(fuzz::kFile), fp.scratch() + 4096, 64, 0);
+                break;
+            case 3:
+                io_uring_prep_read(sqe, fp.fixture(fuzz::kEventfd), fp.scratch() + 4096, 8, 0);
+                break;
+            case 5: {
+                const uint64_t key = (cancel & 0x03) == 0   ? 0
+                                     : (cancel & 0x03) == 1 ? i + 1
+                                     : (cancel & 0x03) == 2 ? i - 1
+                                                            : 0xdead0000u + i;
+                io_uring_prep_cancel64(sqe, same_user_data ? 7 : key, 0);
+                static constexpr uint32_t kFlags[] = {
+                    0,
+                    0,
+                    IORING_ASYNC_CANCEL_ALL,
+                    IORING_ASYNC_CANCEL_ANY,
+                    IORING_ASYNC_CANCEL_FD,
+                    IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL};
+                sqe->cancel_flags = kFlags[(cancel >> 2) % 6];
+                if (sqe->cancel_flags & IORING_ASYNC_CANCEL_FD)
+                    sqe->fd = fp.fixture(fuzz::kEventfd);
+                break;
+            }
+        }
+        sqe->user_data = same_user_data ? 7 : i;
+        if (i + 1 < count) sqe->flags |= (link & 0x01) ? IOSQE_IO_HARDLINK : IOSQE_IO_LINK;
+        if ((link & 0x02) && i % (1 + (link >> 4) % 4) == 0) sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+        if ((link & 0x04) && i % 2 == 1) sqe->flags |= IOSQE_ASYNC;
+        if ((link & 0x08) && i == 0) sqe->flags |= IOSQE_IO_DRAIN;
+    }
+    return count;
+}
+
 void play(FuzzProcess& fp, FuzzInput& in) {
     auto* p = reinterpret_cast<io_uring_params*>(fp.private_area());
     std::memset(p, 0, sizeof *p);
@@ -64,6 +133,10 @@ void play(FuzzProcess& fp, FuzzInput& in) {
     // 0, huge, ...; not for SQPOLL: its poller would spend most of the run consuming the
     // garbage a hostile tail exposes in a 32768-entry SQ (65536 NOPs per CQ it fills).
     if ((setup & 0x20) && !(p->flags & IORING_SETUP_SQPOLL)) entries = in.u32();
+    // Long chains: a ring of 64 to 1024 entries (the harness's limit on operations in flight)
+    // whose rounds may be generated chains.
+    const bool chains = setup & 0x80;
+    if (chains) entries = 64u << (in.u8() % 5);
     io_uring ring;
     if (io_uring_queue_init_params(entries, &ring, p) < 0) return;
 
@@ -72,8 +145,10 @@ void play(FuzzProcess& fp, FuzzInput& in) {
     const unsigned rounds = 1 + in.u8() % 4;
     for (unsigned r = 0; r < rounds && !in.empty(); ++r) {
         const uint32_t tail = __atomic_load_n(ring.sq.ktail, __ATOMIC_RELAXED);
-        const unsigned n = in.u8() % (sq_entries + 2);
-        for (unsigned i = 0; i < n; ++i) {
+        const bool chain_round = chains && (in.u8() & 0x01);
+        const unsigned n =
+            chain_round ? write_chain(fp, in, ring, sqe_size) : in.u8() % (sq_entries + 2);
+        for (unsigned i = 0; i < n && !chain_round; ++i) {
             auto* base = reinterpret_cast<unsigned char*>(ring.sq.sqes);
             auto* sqe =
                 reinterpret_cast<io_uring_sqe*>(base + ((tail + i) & ring.sq.ring_mask) * sqe_size);

@@ -107,9 +107,11 @@ void FuzzProcess::boot() {
     // Throughput: a reactor polling for 200 us after each hand-off takes the CPU the fuzzer's
     // thread needs (the polling paths have their own tests, tests/ring/test_spin_wait.cpp).
     config.spin_ns = 0;
-    // A hostile tail on a 32768-entry ring takes at most 256 requests per enter (and fuzzes
-    // the limit's EAGAIN), instead of 25 MB of requests per input.
-    config.limits.max_inflight = 256;
+    // A hostile tail on a 32768-entry ring takes at most 1024 requests per enter (and fuzzes
+    // the limit's EAGAIN), instead of 25 MB of requests per input; a generated chain
+    // (fuzz_enter's write_chain) fills a 1024-entry SQ: longer than a shared thread's inline
+    // slice and the pool's, so the continuation work re-queues itself.
+    config.limits.max_inflight = 1024;
     auto booted = kernel::Kernel::boot(config, std::move(catalog));
     if (booted.is_error()) die("kernel boot failed");
     g_kernel = booted.value().release();

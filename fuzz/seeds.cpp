@@ -45,6 +45,26 @@ struct EnterSeed {
         out.u8(static_cast<uint8_t>(n - 1));
         return *this;
     }
+    // Setup bit 0x80: a ring of 64 << (`shift` % 5) entries, whose rounds each start with a byte
+    // (bit 0: a generated chain, see fuzz_enter's write_chain; else raw SQEs as sqes()).
+    EnterSeed& chain_ring(uint8_t shift) {
+        out.u8(shift);
+        return *this;
+    }
+    EnterSeed& raw_round() {
+        out.u8(0);
+        return *this;
+    }
+    // `count` SQEs; head 0 NOP, 1 TIMEOUT, 2 READ of the file, 3 READ of the eventfd; body
+    // (low nibble + high nibble * i) % 3: 0 NOP, 1 ASYNC_CANCEL, 2 READ of the file; link bit 0
+    // hard links, 0x02 CQE_SKIP_SUCCESS, 0x04 ASYNC, 0x08 drain, 0x40 one user_data for all;
+    // cancel & 3: key 0, i + 1, i - 1, none; (cancel >> 2) % 6: -, -, ALL, ANY, FD, FD|ALL.
+    EnterSeed& chain(uint16_t count, uint8_t head, uint8_t body, uint8_t link, uint8_t cancel,
+                     uint8_t timeout_us = 100) {
+        out.u8(1).u16(static_cast<uint16_t>(count - 1)).u8(head).u8(body).u8(link).u8(cancel);
+        out.u8(timeout_us);
+        return *this;
+    }
     EnterSeed& sqes(const std::vector<std::pair<io_uring_sqe, uint8_t>>& list, uint8_t fixture,
                     uint8_t addr_how = 4, uint16_t addr = 0) {
         out.u8(static_cast<uint8_t>(list.size()));
@@ -124,6 +144,47 @@ void enter_seeds(const std::string& dir) {
              .out);
     save(dir, "sqpoll",
          EnterSeed(4, 0x44).rounds(1).sqes({{sqe(IORING_OP_NOP, 0, 9), 0}}, 0).enter(0x80).out);
+
+    // Long chains and cancel storms (defects 6 and 7 of issue 18: completed by recursion, and
+    // each cancel walked every live request, on whichever shared thread ran the chain).
+    constexpr uint8_t kHard = 0x01, kSkip = 0x02, kDrain = 0x08, kSameKey = 0x40;
+    constexpr uint8_t kNone = 3, kAll = 2 << 2, kByFd = 4 << 2;
+    save(dir, "chain-nops",
+         EnterSeed(1, 0x80).chain_ring(4).rounds(1).chain(1024, 0, 0, 0, 0).enter(0x80).out);
+    save(
+        dir, "chain-timeout-cancel-storm",
+        EnterSeed(1, 0x80).chain_ring(4).rounds(1).chain(1024, 1, 1, kHard, kNone).enter(0x80).out);
+    save(dir, "chain-read-cancel-all",
+         EnterSeed(1, 0x80).chain_ring(4).rounds(1).chain(1024, 2, 1, kHard, kAll).enter(0x80).out);
+    save(dir, "chain-stuck-read-cancel-fd",
+         EnterSeed(1, 0x80)
+             .chain_ring(4)
+             .rounds(2)
+             .chain(1024, 3, 0x11, kHard, kByFd)
+             .enter(0)
+             .raw_round()
+             .sqes({{sqe(IORING_OP_NOP, 0, 1), 0}}, 0)
+             .enter(0x80)
+             .out);
+    save(dir, "chain-same-user-data",
+         EnterSeed(1, 0x80)
+             .chain_ring(4)
+             .rounds(1)
+             .chain(1024, 1, 1, kHard | kSameKey, 0)
+             .enter(0x80)
+             .out);
+    save(dir, "chain-skip-drain",
+         EnterSeed(1, 0x80)
+             .chain_ring(3)
+             .rounds(2)
+             .chain(512, 0, 0x12, kSkip | kDrain, 1)
+             .enter(0)
+             .chain(512, 1, 0x21, kHard | kSkip, 2)
+             .enter(0x80)
+             .out);
+    save(
+        dir, "chain-sqpoll-cancel-storm",
+        EnterSeed(1, 0xc4).chain_ring(4).rounds(1).chain(1024, 0, 1, kHard, kNone).enter(0x80).out);
 }
 
 void register_seeds(const std::string& dir) {

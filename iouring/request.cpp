@@ -74,6 +74,7 @@ void Request::reset() {
     recycle_when_unpinned = false;
     freed = true;
     active_prev = active_next = issue_next = exec_next = nullptr;
+    // index_* and issued_* are null already: taking a request out of the index clears them.
     submit_ns = 0;
     exec_state.store(ExecState::Queued, std::memory_order_relaxed);
     cancel_requested.store(false, std::memory_order_relaxed);

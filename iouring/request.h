@@ -102,6 +102,12 @@ struct Request final : kernel::AsyncWork {
     bool freed = true;  // completed and given back (to the pool, or to its last pin): done
     Request* active_prev = nullptr;  // the ring's list of live requests
     Request* active_next = nullptr;
+    // Issued and not yet completed: in the ring's cancel index (a bucket by user_data) and its
+    // list of issued requests, which ASYNC_CANCEL searches instead of every live request.
+    Request* index_next = nullptr;
+    Request** index_pprev = nullptr;  // null: not in the index
+    Request* issued_next = nullptr;
+    Request** issued_pprev = nullptr;
     Request* free_next = nullptr;   // pool free list
     Request* issue_next = nullptr;  // IssueList link
     uint64_t submit_ns = 0;
@@ -118,16 +124,56 @@ struct Request final : kernel::AsyncWork {
     void reset();
 };
 
-// Requests to issue once the ring's lock is released (intrusive: no allocation).
+// Requests to issue once the ring's lock is released (intrusive: no allocation), in order.
+// Not copyable: `tail` points into the list itself while it is empty.
 struct IssueList {
     Request* head = nullptr;
     Request** tail = &head;
+    uint32_t count = 0;
+
+    IssueList() = default;
+    IssueList(const IssueList&) = delete;
+    IssueList& operator=(const IssueList&) = delete;
+
     void push(Request* r) {
         r->issue_next = nullptr;
         *tail = r;
         tail = &r->issue_next;
+        ++count;
+    }
+    Request* pop() {
+        Request* r = head;
+        if (r == nullptr) return nullptr;
+        head = r->issue_next;
+        if (head == nullptr) tail = &head;
+        r->issue_next = nullptr;
+        --count;
+        return r;
+    }
+    // Moves all of `other` to the end of this list (or to its front), leaving `other` empty.
+    void append(IssueList& other) {
+        if (other.empty()) return;
+        *tail = other.head;
+        tail = other.tail;
+        count += other.count;
+        other.clear();
+    }
+    void prepend(IssueList& other) {
+        if (other.empty()) return;
+        *other.tail = head;
+        if (head == nullptr) tail = other.tail;
+        head = other.head;
+        count += other.count;
+        other.clear();
     }
     bool empty() const { return head == nullptr; }
+
+  private:
+    void clear() {
+        head = nullptr;
+        tail = &head;
+        count = 0;
+    }
 };
 
 bool is_read_write(uint8_t opcode);

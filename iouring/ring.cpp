@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "iouring/clock.h"
 #include "iouring/manager.h"
@@ -32,6 +33,46 @@ uint32_t roundup_pow2(uint32_t v) {
     while (p < v) p <<= 1;
     return p;
 }
+
+// murmur3's 64-bit finalizer: every bit of the key moves every bit of the bucket.
+uint64_t mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+// Continuations (what a completion lets go: a link's next, requests released by a drain) run
+// as Linux runs them, as task work in a loop, never by recursion: the first after_unlock() on a
+// thread runs the loop, and whatever completes inside it (a NOP, a cancel, a failed issue, an
+// executor's inline completion) appends to that loop's list. A chain of any length then takes
+// one stack frame's depth.
+struct IssueLoop {
+    IssueList pending;
+};
+thread_local IssueLoop* t_issue_loop = nullptr;
+
+// A process inside its own io_uring_enter: its time, so it runs its continuations to the end.
+// Any other thread (the timer, the SQ poller, a host reactor, the poll reactor, a pool worker) is
+// shared by every process, and gives each completion only a bounded slice of continuations.
+thread_local bool t_submitter = false;
+
+struct SubmitterScope {
+    const bool outer = t_submitter;
+    SubmitterScope() { t_submitter = true; }
+    ~SubmitterScope() { t_submitter = outer; }
+    SubmitterScope(const SubmitterScope&) = delete;
+    SubmitterScope& operator=(const SubmitterScope&) = delete;
+};
+
+// How many continuations a shared kernel thread issues for one completion before it hands the
+// rest to the ring's continuation work, and how many one slice of that work issues on the pool
+// before it queues itself behind the others' work again.
+constexpr uint32_t kSharedThreadContinuations = 32;
+constexpr uint32_t kContinuationSlice = 256;
+constexpr uint32_t kUnbounded = UINT32_MAX;
 
 }  // namespace
 
@@ -92,6 +133,15 @@ SyscallCompletionRing::SyscallCompletionRing(IoUringManager& manager, kernel::Pr
       max_inflight_(owner.limits().max_inflight),
       spin_ns_(manager.kernel().config().spin_ns) {
     if (tracing_) trace_.reserve(1024);
+    // Cancel index: as many buckets as CQ entries (what a ring normally has in flight).
+    const uint32_t buckets = mem_.cq_entries();
+    cancel_index_ = std::make_unique<Request*[]>(buckets);
+    cancel_index_mask_ = buckets - 1;
+    static std::atomic<uint64_t> rings_made{0};
+    cancel_index_seed_ =
+        mix64(monotonic_ns() ^ reinterpret_cast<uintptr_t>(this) ^
+              (rings_made.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ULL));
+    continuation_work_.ring = this;
     // The ring's first completion is always a latency sample.
     observe_ = (stats_.enabled ? kObserveLatency : 0) | (tracing_ ? kObserveTrace : 0);
     if (faults_ != nullptr) fault_matches_ = std::make_unique<uint64_t[]>(faults_->rule_count());
@@ -140,6 +190,7 @@ Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_s
         }
         submitted = to_submit;
     } else if (to_submit > 0) {
+        const SubmitterScope submitter;
         std::lock_guard sl(submit_mutex_);
         if (setup_flags_ & IORING_SETUP_SINGLE_ISSUER) {
             if (single_issuer_ == 0)
@@ -330,8 +381,8 @@ uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit, kernel::Process&
     }
     cached_sq_head_.store(head, std::memory_order_relaxed);
     mem_.sq_head().store(head, std::memory_order_release);
-    after_unlock(released);
-    after_unlock(to_issue);
+    released.append(to_issue);
+    after_unlock(released, /*own_submission=*/true);
     return consumed;
 }
 
@@ -343,16 +394,45 @@ void SyscallCompletionRing::queue_chain_locked(Request* head, IssueList& to_issu
         release_drain_locked(to_issue);
         return;
     }
-    head->issued = true;
     head->batch_issue = true;
-    ++issued_inflight_;
     // A NOP completes right here (it never leaves the kernel), unless something submitted
-    // before it still waits to be issued: a TIMEOUT's count must see it complete after.
+    // before it still waits to be issued: a TIMEOUT's count must see it complete after. Issued
+    // and completed under one lock, no cancel can see it: it needs no place in the index.
     if (head->opcode == IORING_OP_NOP && head->link_timeout == nullptr && to_issue.empty()) {
+        head->issued = true;
+        ++issued_inflight_;
         complete_locked(head, 0, 0, to_issue);
         return;
     }
+    mark_issued_locked(head);
     to_issue.push(head);
+}
+
+void SyscallCompletionRing::mark_issued_locked(Request* r) {
+    r->issued = true;
+    ++issued_inflight_;
+    Request** bucket = &cancel_index_[cancel_bucket(r->user_data)];
+    r->index_next = *bucket;
+    if (*bucket != nullptr) (*bucket)->index_pprev = &r->index_next;
+    *bucket = r;
+    r->index_pprev = bucket;
+    r->issued_next = issued_;
+    if (issued_ != nullptr) issued_->issued_pprev = &r->issued_next;
+    issued_ = r;
+    r->issued_pprev = &issued_;
+}
+
+__attribute__((noinline)) void SyscallCompletionRing::unmark_issued_locked(Request* r) {
+    *r->index_pprev = r->index_next;
+    if (r->index_next != nullptr) r->index_next->index_pprev = r->index_pprev;
+    *r->issued_pprev = r->issued_next;
+    if (r->issued_next != nullptr) r->issued_next->issued_pprev = r->issued_pprev;
+    r->index_next = r->issued_next = nullptr;
+    r->index_pprev = r->issued_pprev = nullptr;
+}
+
+uint32_t SyscallCompletionRing::cancel_bucket(uint64_t user_data) const {
+    return static_cast<uint32_t>(mix64(user_data ^ cancel_index_seed_)) & cancel_index_mask_;
 }
 
 // IOSQE_IO_DRAIN: a draining request waits until everything issued before it completed;
@@ -366,28 +446,106 @@ void SyscallCompletionRing::release_drain_locked(IssueList& to_issue) {
         if (drain && issued_inflight_ > 0) return;
         drain_queue_.pop_front();
         r->drain_deferred = false;
-        r->issued = true;
-        ++issued_inflight_;
+        mark_issued_locked(r);
         if (drain) ++drains_inflight_;
         to_issue.push(r);
     }
 }
 
-void SyscallCompletionRing::after_unlock(IssueList& to_issue) {
+void SyscallCompletionRing::after_unlock(IssueList& to_issue, bool own_submission) {
     // With nothing to issue, `this` may already be gone: the completion just made may have been
     // the last, and shutdown frees the ring once none is in flight. The requests to issue keep
-    // it alive until the last one is issued; that one may complete at once, so the executor is
-    // taken first and nothing after the loop touches `this`.
+    // it alive until the last one is issued, and so does posted continuation work.
     if (to_issue.empty()) return;
-    Executor& executor = manager_.executor();
-    bool any = false;
-    for (Request* r = to_issue.head; r != nullptr;) {
-        Request* next = r->issue_next;
-        any |= issue(r);
-        r = next;
+    if (IssueLoop* loop = t_issue_loop) {
+        loop->pending.append(to_issue);  // the loop running on this thread issues them
+        return;
     }
+    // A submission issues its own requests wherever it runs (one ring's worth at most); beyond
+    // that, a shared kernel thread issues a bounded slice.
+    uint32_t budget = kUnbounded;
+    if (!t_submitter) budget = (own_submission ? to_issue.count : 0) + kSharedThreadContinuations;
+    run_issue_loop(to_issue, budget);
+    // Nothing here touches `this`: the loop may have completed its last request.
+    if (!to_issue.empty()) defer_continuations(to_issue, nullptr);
+}
+
+void SyscallCompletionRing::run_issue_loop(IssueList& list, uint32_t budget) {
+    // The executor is taken first: once the last request is issued it may complete at once,
+    // and the ring be freed; nothing below touches `this`.
+    Executor& executor = manager_.executor();
+    // A ring whose last file reference goes inside the loop is torn down by the closer: its
+    // shutdown, waiting here for requests still in this loop, would wait for itself.
+    const RingTeardownDeferral deferral;
+    IssueLoop loop;
+    loop.pending.append(list);
+    t_issue_loop = &loop;
+    bool any = false;
+    for (; budget > 0 && !loop.pending.empty(); --budget) {
+        Request* r = loop.pending.pop();
+        any |= r->ring->issue(r);
+    }
+    t_issue_loop = nullptr;
+    list.append(loop.pending);
     // Only work that went to the executor needs it woken (a NOP never touches the host).
     if (any) executor.flush();
+}
+
+void SyscallCompletionRing::defer_continuations(IssueList& rest, SyscallCompletionRing* runner) {
+    while (!rest.empty()) {
+        // One run of requests of one ring at a time (in practice, all of them are one ring's).
+        SyscallCompletionRing* ring = rest.head->ring;
+        IssueList run;
+        while (!rest.empty() && rest.head->ring == ring) run.push(rest.pop());
+        bool post = false;
+        {
+            std::lock_guard lock(ring->mutex_);
+            if (ring == runner) {
+                ring->deferred_.prepend(run);  // older than what was deferred meanwhile
+            } else {
+                ring->deferred_.append(run);
+                post = !ring->continuation_posted_;
+                ring->continuation_posted_ = true;
+            }
+        }
+        // Posted, the work keeps the ring alive (shutdown waits for it).
+        if (post) ring->post_continuation_work();
+    }
+}
+
+void SyscallCompletionRing::post_continuation_work() {
+    // The pool's queue is bounded: wait for room rather than lose the work (the workers are
+    // draining it), as the thread executor does.
+    kernel::AsyncSyscallExecutor& pool = manager_.kernel().async();
+    while (!pool.post(&continuation_work_)) std::this_thread::yield();
+}
+
+void SyscallCompletionRing::ContinuationWork::run() {
+    const RingTeardownDeferral deferral;  // a worker, inside work on a ring
+    ring->run_continuations();
+}
+
+void SyscallCompletionRing::run_continuations() {
+    IssueList slice;
+    {
+        std::lock_guard lock(mutex_);
+        slice.append(deferred_);  // continuation_posted_ stays set: one runner at a time
+    }
+    run_issue_loop(slice, kContinuationSlice);
+    defer_continuations(slice, this);
+    bool again;
+    {
+        std::lock_guard lock(mutex_);
+        again = !deferred_.empty();
+        if (!again) {
+            continuation_posted_ = false;
+            // Once unlocked, a shutdown waiting for this may free the ring.
+            if (closing_) cq_cv_.notify_all();
+        }
+    }
+    // Behind whatever else the pool has queued meanwhile: one process's chain cannot hold a
+    // worker for longer than a slice.
+    if (again) post_continuation_work();
 }
 
 bool SyscallCompletionRing::issue(Request* req) {
@@ -520,26 +678,41 @@ void SyscallCompletionRing::issue_ring_op(Request* req) {
     }
 }
 
+namespace {
+
+// The requests one cancel found: most find one, kept without allocating.
+struct CancelMatches {
+    Request* first = nullptr;
+    std::vector<Request*> rest;
+    void push(Request* r) {
+        if (first == nullptr)
+            first = r;
+        else
+            rest.push_back(r);
+    }
+    bool empty() const { return first == nullptr; }
+    template <class Fn>
+    void for_each(Fn fn) const {
+        if (first != nullptr) fn(first);
+        for (Request* r : rest) fn(r);
+    }
+};
+
+}  // namespace
+
 int SyscallCompletionRing::async_cancel(Request* req) {
     const uint32_t f = req->op_flags;
     const bool all = f & (IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY);
-    std::vector<Request*> found;  // pinned (null: a timeout this cancel completed or marked)
-    std::vector<Request*> claimed_timeouts;
-    IssueList released;  // what the cancelled timeouts' completions let go (drain, links)
+    int count = 0;           // timeouts this cancel completed or marked
+    CancelMatches pinned;    // requests to ask their executor
+    CancelMatches timeouts;  // armed timeouts this cancel claimed
+    IssueList released;      // what the cancelled timeouts' completions let go (drain, links)
     {
         std::lock_guard lock(mutex_);
-        for (Request* r = active_; r != nullptr; r = r->active_next) {
-            if (r == req || !r->issued || r->opcode == IORING_OP_LINK_TIMEOUT) continue;
-            bool match;
-            if (f & IORING_ASYNC_CANCEL_ANY)
-                match = true;
-            else if (f & IORING_ASYNC_CANCEL_FD)
-                match = r->sqe_fd == static_cast<int32_t>(req->sqe_fd) &&
-                        ((r->sqe_flags & IOSQE_FIXED_FILE) != 0) ==
-                            ((f & IORING_ASYNC_CANCEL_FD_FIXED) != 0);
-            else
-                match = r->user_data == req->cancel_key;
-            if (!match) continue;
+        // Only issued requests can be found (never a LINK_TIMEOUT: it is armed, not issued).
+        // Returns true when the search ends.
+        auto consider = [&](Request* r) {
+            if (r == req) return false;
             if (r->opcode == IORING_OP_TIMEOUT && !r->timer_armed) {
                 // Issued, not yet armed: a later SQE of a submission whose issue is still
                 // running. A cancel of that same submission comes before it in SQ order and
@@ -548,38 +721,54 @@ int SyscallCompletionRing::async_cancel(Request* req) {
                 // submission) finds it, as Linux would find it armed: the mark makes its issue
                 // complete it with -ECANCELED (only its issue may complete it). One marked
                 // already (by its LINK_TIMEOUT, an earlier cancel) is not found again.
-                if (req->batch_issue) continue;
-                if (r->cancel_requested.exchange(true, std::memory_order_acq_rel)) continue;
-                found.push_back(nullptr);
+                if (req->batch_issue) return false;
+                if (r->cancel_requested.exchange(true, std::memory_order_acq_rel)) return false;
+                ++count;
             } else if (r->opcode == IORING_OP_TIMEOUT) {
                 // A timer that fired holds its claim until its callback completes it.
                 if (r->try_claim()) {
                     manager_.timers().disarm(r);
-                    found.push_back(nullptr);
-                    claimed_timeouts.push_back(r);
+                    ++count;
+                    timeouts.push(r);
                 }
             } else {
                 pin_locked(r);
-                found.push_back(r);
+                pinned.push(r);
             }
-            if (!all) break;
+            return !all;
+        };
+        if (f & IORING_ASYNC_CANCEL_ANY) {
+            for (Request* r = issued_; r != nullptr; r = r->issued_next)
+                if (consider(r)) break;
+        } else if (f & IORING_ASYNC_CANCEL_FD) {
+            const bool fixed = f & IORING_ASYNC_CANCEL_FD_FIXED;
+            for (Request* r = issued_; r != nullptr; r = r->issued_next) {
+                if (r->sqe_fd != static_cast<int32_t>(req->sqe_fd) ||
+                    ((r->sqe_flags & IOSQE_FIXED_FILE) != 0) != fixed)
+                    continue;
+                if (consider(r)) break;
+            }
+        } else {
+            // By user_data: one bucket of the index, not every request in flight.
+            for (Request* r = cancel_index_[cancel_bucket(req->cancel_key)]; r != nullptr;
+                 r = r->index_next) {
+                if (r->user_data != req->cancel_key) continue;
+                if (consider(r)) break;
+            }
         }
-        // The timeouts this cancel claimed complete now, under the lock (only those: one a
-        // timer claimed is its callback's to complete).
-        for (Request* r : claimed_timeouts) {
+        // The timeouts this cancel claimed complete now, under the lock, after the search
+        // (completing one takes it out of the lists searched): only those, since one a timer
+        // claimed is its callback's to complete.
+        timeouts.for_each([&](Request* r) {
             count_timeouts_.erase(std::remove(count_timeouts_.begin(), count_timeouts_.end(), r),
                                   count_timeouts_.end());
             complete_locked(r, -ECANCELED, 0, released);
-        }
+        });
     }
     after_unlock(released);
-    if (found.empty()) return -ENOENT;
-    int result = 0, count = 0;
-    for (Request* m : found) {
-        if (m == nullptr) {
-            ++count;
-            continue;
-        }
+    if (count == 0 && pinned.empty()) return -ENOENT;
+    int result = 0;
+    pinned.for_each([&](Request* m) {
         if (faults_ != nullptr) {
             // Held back by an injected delay: cancelled if its timer has not fired yet (once
             // disarmed, no executor ever sees it).
@@ -591,7 +780,7 @@ int SyscallCompletionRing::async_cancel(Request* req) {
             if (disarmed) {
                 complete(m, -ECANCELED);
                 ++count;
-                continue;
+                return;
             }
         }
         const int r = cancel_pinned(m);
@@ -599,11 +788,10 @@ int SyscallCompletionRing::async_cancel(Request* req) {
             ++count;
         else if (!all && r != -ENOENT)
             result = r;
-    }
+    });
     {
         std::lock_guard lock(mutex_);
-        for (Request* m : found)
-            if (m != nullptr) unpin_locked(m);
+        pinned.for_each([&](Request* m) { unpin_locked(m); });
     }
     if (all) return count;
     return count > 0 ? 0 : (result != 0 ? result : -ENOENT);
@@ -679,9 +867,10 @@ void SyscallCompletionRing::shutdown() {
     for (Request* r : issued) unpin_locked(r);
     const auto wait_start = std::chrono::steady_clock::now();
     auto next_report = wait_start + std::chrono::seconds(5);
-    while (inflight_ > 0) {
+    // Continuation work still posted touches the ring after its last request completed.
+    while (inflight_ > 0 || continuation_posted_) {
         cq_cv_.wait_for(lock, std::chrono::milliseconds(50));
-        if (inflight_ == 0) break;
+        if (inflight_ == 0 && !continuation_posted_) break;
         if (const auto now = std::chrono::steady_clock::now(); now >= next_report) {
             log_live_requests_locked(now - wait_start);
             next_report = now + std::chrono::seconds(60);
@@ -880,6 +1069,8 @@ void SyscallCompletionRing::return_requests(Request* list) {
 // Called with mutex_ held.
 void SyscallCompletionRing::free_request(Request* r) {
     r->freed = true;  // from here on, a completion of it is a second one (refused)
+    if (r->index_pprev != nullptr) [[unlikely]]  // not a NOP completed where it was issued
+        unmark_issued_locked(r);
     if (r->active_prev != nullptr)
         r->active_prev->active_next = r->active_next;
     else

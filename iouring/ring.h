@@ -3,7 +3,10 @@
 // Submission: io_uring_enter consumes SQEs from the shared SQ (indices masked, each SQE copied
 // once, then validated), gives each accepted one a sequence number and a Request, and issues
 // it (NOP completes right here; TIMEOUT, LINK_TIMEOUT and ASYNC_CANCEL are the ring's own;
-// everything else goes to the executor). Link chains, drain and timeouts are kept here.
+// everything else goes to the executor). Link chains, drain and timeouts are kept here; what a
+// completion lets go is issued by a loop (never recursion), and a kernel thread that every
+// process shares runs only a bounded slice of it: the rest waits for the ring's continuation
+// work on the AsyncSyscallExecutor pool (ring.cpp, after_unlock).
 //
 // Completion: executors call complete() from any thread. A completion becomes a CQE in the
 // shared CQ; when the CQ is full it waits in the overflow backlog (IORING_FEAT_NODROP) and
@@ -159,6 +162,10 @@ class SyscallCompletionRing : public std::enable_shared_from_this<SyscallComplet
     // Checks [addr, addr+len) is the submitter's memory with `acc` and pins it for the request.
     int pin_user(Request* req, uint64_t addr, size_t len, kernel::Access acc);
     void queue_chain_locked(Request* head, IssueList& to_issue);
+    // `req` is issued from now on: drain counts it, and ASYNC_CANCEL can find it.
+    void mark_issued_locked(Request* req);
+    void unmark_issued_locked(Request* req);
+    uint32_t cancel_bucket(uint64_t user_data) const;
     // True if `req` went to the default executor (which then wants a flush()).
     bool issue(Request* req);
     // The executor step of issue(): resolve the file, hand the request to an executor.
@@ -192,7 +199,19 @@ class SyscallCompletionRing : public std::enable_shared_from_this<SyscallComplet
     }
     void count_completions_locked();
     void refuse_second_completion_locked(int32_t res);
-    void after_unlock(IssueList& to_issue);
+    // Issues what a completion (or a submission: `own_submission`) let go, once the lock is
+    // released. Never recursive: a thread already issuing takes the list into its own loop.
+    // Kernel threads that every process shares issue only a bounded slice of continuations
+    // themselves and queue the rest on the ring's continuation work (ring.cpp).
+    void after_unlock(IssueList& to_issue, bool own_submission = false);
+    // Issues up to `budget` of `list` on this thread, with whatever those let go; the rest
+    // stays in `list`.
+    void run_issue_loop(IssueList& list, uint32_t budget);
+    // Hands `rest` to the continuation work of its rings (`runner`: the ring whose work is
+    // running here, whose rest goes back to the front of its queue).
+    static void defer_continuations(IssueList& rest, SyscallCompletionRing* runner);
+    void post_continuation_work();
+    void run_continuations();
     void release_drain_locked(IssueList& to_issue);
     void check_count_timeouts_locked(IssueList& to_issue);
 
@@ -276,7 +295,24 @@ class SyscallCompletionRing : public std::enable_shared_from_this<SyscallComplet
     uint32_t drains_inflight_ = 0;  // issued IOSQE_IO_DRAIN requests: what follows waits
     std::vector<Request*> count_timeouts_;
     uint64_t completions_for_timeouts_ = 0;
-    Request* active_ = nullptr;  // live requests (for cancel and shutdown)
+    Request* active_ = nullptr;  // live requests (for shutdown)
+    // Issued requests, for ASYNC_CANCEL: by user_data in a hash index of buckets fixed at setup
+    // (one per CQ entry; the hash is seeded per ring, so a process cannot choose keys that
+    // collide), and in a list for the cancels that match by fd or any request.
+    std::unique_ptr<Request*[]> cancel_index_;
+    uint32_t cancel_index_mask_ = 0;
+    uint64_t cancel_index_seed_ = 0;
+    Request* issued_ = nullptr;
+    // Continuations that a shared kernel thread left for the ring's own work item, which runs
+    // them on the AsyncSyscallExecutor pool in bounded slices, one runner at a time and in
+    // order, and queues itself again while any remain (while posted, shutdown waits for it).
+    struct ContinuationWork final : kernel::AsyncWork {
+        SyscallCompletionRing* ring = nullptr;
+        void run() override;
+    };
+    ContinuationWork continuation_work_;
+    IssueList deferred_;
+    bool continuation_posted_ = false;
     bool closing_ = false;
     uint32_t exit_waiters_ = 0;  // cancel_submitter calls waiting for their requests to end
     // Exactly one completion per accepted sequence number (with stats on); closed at teardown.

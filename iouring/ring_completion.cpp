@@ -97,8 +97,7 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
             }
         } else {
             next->in_chain_wait = false;
-            next->issued = true;
-            ++issued_inflight_;
+            mark_issued_locked(next);
             if (next->sqe_flags & IOSQE_IO_DRAIN) ++drains_inflight_;
             to_issue.push(next);
         }
