@@ -311,3 +311,41 @@ TEST(Blocking, IdleAsyncRoutedReceiversLeaveThePoolToOthers) {
     EXPECT_LT(g_elapsed_ms.load(), 1000) << "the OPENAT waited that long behind the receivers";
     std::printf("OPENAT beside two idle async recvfrom: %ld ms\n", g_elapsed_ms.load());
 }
+
+// --- ring file operations beside long work on the pool ------------------------------------------
+
+// Every general worker busy with someone's long call (here: work that waits for the test to
+// release it, at most 10 s): a ring OPENAT takes the short lane and completes anyway.
+TEST(Blocking, RingFileOperationsDoNotQueueBehindLongWork) {
+    g_elapsed_ms = -1;
+    test::TempRoot root;
+    root.write("f.txt", "0123456789");
+    kernel::init_logging(kernel::log_level_from_env("warn"));
+    kernel::ProgramCatalog catalog;
+    catalog.add_builtin("opener", prog_ring_opener, "test program");
+    kernel::KernelConfig config;
+    config.root = root.path();
+    config.async_workers = 2;
+    auto k = kernel::Kernel::boot(config, std::move(catalog));
+    ASSERT_TRUE(k.ok());
+    std::atomic<bool> release{false};
+    std::vector<kernel::Ticket> long_calls;
+    for (size_t i = 0; i < k.value()->async().workers(); ++i) {
+        auto t = k.value()->async().submit([&release]() -> long {
+            const auto t0 = Clock::now();
+            while (!release && Clock::now() - t0 < std::chrono::seconds(10))
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            return 0;
+        });
+        ASSERT_TRUE(t.ok());
+        long_calls.push_back(t.value());
+    }
+    auto st = k.value()->run("opener", {"opener"});
+    release = true;
+    for (auto& t : long_calls) (void)t.wait();
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(exit_code(st.value()), 0);
+    EXPECT_GE(g_elapsed_ms.load(), 0);
+    EXPECT_LT(g_elapsed_ms.load(), 1000) << "the OPENAT waited that long behind the pool's work";
+    std::printf("OPENAT with every general worker busy: %ld ms\n", g_elapsed_ms.load());
+}
