@@ -349,3 +349,58 @@ TEST(Blocking, RingFileOperationsDoNotQueueBehindLongWork) {
     EXPECT_LT(g_elapsed_ms.load(), 1000) << "the OPENAT waited that long behind the pool's work";
     std::printf("OPENAT with every general worker busy: %ld ms\n", g_elapsed_ms.load());
 }
+
+// --- an async-routed call that waits keeps its progress ------------------------------------------
+
+std::atomic<int> g_port{0};
+
+int prog_split_sender(int, char**) {
+    const int fd = sys::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(g_port.load()));
+    T_CHECK(sys::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);  // async-routed
+    T_CHECK(sys::send(fd, "01234", 5, 0) == 5);
+    sys::sleep_ns(100'000'000);  // the receiver waits (off the pool) for the rest
+    T_CHECK(sys::send(fd, "56789", 5, 0) == 5);
+    sys::close(fd);
+    return 0;
+}
+
+int prog_waitall_receiver(int, char**) {
+    const int lfd = sys::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    T_CHECK(sys::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+    socklen_t len = sizeof(a);
+    T_CHECK(sys::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    T_CHECK(sys::listen(lfd, 1) == 0);
+    g_port = ntohs(a.sin_port);
+    const char* argv[] = {"sender", nullptr};
+    const pid_t sender = sys::spawn("sender", argv);
+    T_CHECK(sender > 0);
+    const int conn = sys::accept(lfd, nullptr, nullptr);  // async-routed, waits
+    T_CHECK(conn >= 0);
+    char buf[16] = {};
+    T_CHECK(sys::recvfrom(conn, buf, 10, MSG_WAITALL, nullptr, nullptr) == 10);
+    T_CHECK(std::memcmp(buf, "0123456789", 10) == 0);
+    int status = 0;
+    T_CHECK(sys::waitpid(sender, &status, 0) == sender);
+    T_CHECK(exit_code(status) == 0);
+    return 0;
+}
+
+TEST(Blocking, AsyncRoutedCallsThatWaitKeepTheirProgress) {
+    kernel::KernelConfig config;
+    config.async_workers = 2;
+    kernel::SyscallHandlerRegistry registry;
+    kernel::register_all_syscalls(registry);
+    ASSERT_EQ(
+        kernel::parse_routes("recvfrom=async,accept=async,connect=async", registry, config.routes),
+        "");
+    EXPECT_EQ(exit_code(run_with(
+                  {{"receiver", prog_waitall_receiver}, {"sender", prog_split_sender}}, config)),
+              0);
+}
