@@ -14,6 +14,7 @@
 
 #include "iouring/request.h"
 #include "iouring/ring.h"
+#include "kernel/blocking.h"
 #include "kernel/kernel.h"
 
 namespace toyos::iouring {
@@ -40,16 +41,20 @@ int64_t do_kernel_readv(Request& r, const iovec* iov, int cnt) {
     return total;
 }
 
+// A stream (socket, pipe, terminal, eventfd) is attempted without blocking (-EAGAIN: the
+// executor parks the request until the fd is ready), whatever its host description.
 int64_t do_readv(Request& r, const iovec* iov, int cnt) {
     if (r.host_fd < 0) return do_kernel_readv(r, iov, cnt);
-    const bool stream = r.file->may_block();
-    const off_t off = (stream || r.off == UINT64_MAX) ? -1 : static_cast<off_t>(r.off);
+    if (r.file->may_block())
+        return sys(kernel::host_readv_nowait(*r.file, iov, cnt, static_cast<int>(r.op_flags)));
+    const off_t off = r.off == UINT64_MAX ? -1 : static_cast<off_t>(r.off);
     return sys(::preadv2(r.host_fd, iov, cnt, off, static_cast<int>(r.op_flags)));
 }
 
 int64_t do_writev(Request& r, const iovec* iov, int cnt) {
-    const bool stream = r.file->may_block();
-    const off_t off = (stream || r.off == UINT64_MAX) ? -1 : static_cast<off_t>(r.off);
+    if (r.file->may_block())
+        return sys(kernel::host_writev_nowait(*r.file, iov, cnt, static_cast<int>(r.op_flags)));
+    const off_t off = r.off == UINT64_MAX ? -1 : static_cast<off_t>(r.off);
     return sys(::pwritev2(r.host_fd, iov, cnt, off, static_cast<int>(r.op_flags)));
 }
 
@@ -91,6 +96,9 @@ int64_t do_nvme_passthrough(Request& r) {
 int64_t do_accept(Request& r) {
     auto* sa = static_cast<sockaddr*>(r.addr);
     auto* salen = reinterpret_cast<socklen_t*>(r.addr2);
+    // A console socket shared with the shell is blocking: accept only what is there.
+    if (r.file->shared_blocking_host_fd() && !kernel::host_fd_ready(r.host_fd, POLLIN))
+        return -EAGAIN;
     long host = ::accept4(r.host_fd, sa, salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (host < 0) return -errno;
     kernel::FileRef f = std::make_shared<kernel::HostFile>(static_cast<int>(host),

@@ -28,9 +28,15 @@ void ThreadExecutor::issue(Request* req) {
 
 void ThreadExecutor::requeue(Request* req) {
     req->exec_state.store(ExecState::Queued, std::memory_order_seq_cst);  // see execute()
+    // The fd-table operations every ring needs take the short lane, never queued behind
+    // another process's long I/O.
+    const bool short_op = req->opcode == IORING_OP_OPENAT || req->opcode == IORING_OP_CLOSE ||
+                          req->opcode == IORING_OP_TOYOS_LSEEK;
+    const auto lane = short_op ? kernel::AsyncSyscallExecutor::Lane::Short
+                               : kernel::AsyncSyscallExecutor::Lane::General;
     // The pool's queue is bounded; when it is full, wait for room rather than lose the
     // request (the workers are draining it).
-    while (!pool_.post(req)) std::this_thread::yield();
+    while (!pool_.post(req, lane)) std::this_thread::yield();
 }
 
 // Completes a request that a cancel caught before it finished.

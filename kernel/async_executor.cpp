@@ -26,15 +26,17 @@ Result<long> TicketState::wait(const Process* waiter) {
 }
 
 AsyncSyscallExecutor::AsyncSyscallExecutor(size_t workers, size_t queue_capacity)
-    : queue_(queue_capacity) {
+    : general_(queue_capacity), short_(queue_capacity) {
     if (workers == 0) workers = std::max(2u, std::thread::hardware_concurrency());
-    threads_.reserve(workers);
-    for (size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_loop(); });
+    threads_.reserve(workers + 1);
+    for (size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_loop(general_); });
+    threads_.emplace_back([this] { worker_loop(short_); });
 }
 
 AsyncSyscallExecutor::~AsyncSyscallExecutor() {
     stopping_.store(true, std::memory_order_release);
-    available_.release(static_cast<std::ptrdiff_t>(threads_.size()));
+    general_.available.release(static_cast<std::ptrdiff_t>(threads_.size()));
+    short_.available.release(1);
     for (auto& t : threads_) t.join();
 }
 
@@ -42,20 +44,21 @@ bool AsyncSyscallExecutor::on_worker_thread() {
     return t_on_worker;
 }
 
-bool AsyncSyscallExecutor::post(AsyncWork* work) {
+bool AsyncSyscallExecutor::post(AsyncWork* work, Lane lane) {
     if (stopping_.load(std::memory_order_acquire)) return false;
-    if (!queue_.bounded_push(work)) return false;
+    LaneQueue& q = lane == Lane::Short ? short_ : general_;
+    if (!q.queue.bounded_push(work)) return false;
     queued_.fetch_add(1, std::memory_order_relaxed);
-    available_.release();
+    q.available.release();
     return true;
 }
 
-void AsyncSyscallExecutor::worker_loop() {
+void AsyncSyscallExecutor::worker_loop(LaneQueue& lane) {
     t_on_worker = true;
     for (;;) {
-        available_.acquire();
+        lane.available.acquire();
         AsyncWork* work = nullptr;
-        if (queue_.pop(work)) {
+        if (lane.queue.pop(work)) {
             queued_.fetch_sub(1, std::memory_order_relaxed);
             work->run();
             completed_.fetch_add(1, std::memory_order_relaxed);

@@ -4,6 +4,11 @@
 // route), and the io_uring subsystem posts operations to it that the host ring cannot run.
 // Work items are posted through a Boost.Lockfree queue of fixed capacity: posting never
 // allocates and fails with EAGAIN when the pool is saturated.
+//
+// Two lanes, as Linux's io-wq keeps bounded and unbounded work apart: the general lane (one
+// worker per core) runs whatever may take long (file I/O of any size, syscall handlers); the
+// short lane, with a worker of its own, runs only the short fd-table operations every ring
+// needs (OPENAT, CLOSE, LSEEK), so they never queue behind another process's long calls.
 #pragma once
 
 #include <atomic>
@@ -65,29 +70,37 @@ class Ticket {
 
 class AsyncSyscallExecutor {
   public:
+    enum class Lane { General, Short };
+
     // workers == 0 picks the number of host cores (at least 2).
     explicit AsyncSyscallExecutor(size_t workers = 0, size_t queue_capacity = 4096);
     ~AsyncSyscallExecutor();
     AsyncSyscallExecutor(const AsyncSyscallExecutor&) = delete;
     AsyncSyscallExecutor& operator=(const AsyncSyscallExecutor&) = delete;
 
-    // Queues `work`; false (EAGAIN for the caller) if the queue is full or stopping.
-    bool post(AsyncWork* work);
+    // Queues `work` on `lane`; false (EAGAIN for the caller) if its queue is full or the pool
+    // is stopping.
+    bool post(AsyncWork* work, Lane lane = Lane::General);
     // Runs `fn` on a worker and returns a ticket for its long result.
     template <class Fn>
     Result<Ticket> submit(Fn fn);
 
-    size_t workers() const { return threads_.size(); }
+    size_t workers() const { return threads_.size() - 1; }  // the general lane's
     uint64_t completed() const { return completed_.load(std::memory_order_relaxed); }
     size_t queued() const { return queued_.load(std::memory_order_relaxed); }
     // True on one of this pool's threads (used to avoid waiting on ourselves).
     static bool on_worker_thread();
 
   private:
-    void worker_loop();
+    struct LaneQueue {
+        explicit LaneQueue(size_t capacity) : queue(capacity) {}
+        boost::lockfree::queue<AsyncWork*> queue;
+        std::counting_semaphore<> available{0};
+    };
+    void worker_loop(LaneQueue& lane);
 
-    boost::lockfree::queue<AsyncWork*> queue_;
-    std::counting_semaphore<> available_{0};
+    LaneQueue general_;
+    LaneQueue short_;
     std::atomic<bool> stopping_{false};
     std::atomic<size_t> queued_{0};
     std::atomic<uint64_t> completed_{0};

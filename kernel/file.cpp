@@ -1,6 +1,7 @@
 #include "kernel/file.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -79,6 +80,25 @@ FileRef HostFile::adopt(int host_fd, std::string name) {
             kind = FileKind::Stream;
     }
     return std::make_shared<HostFile>(host_fd, kind, std::move(name));
+}
+
+FileRef HostFile::adopt_console(int host_console_fd) {
+    struct stat st {};
+    const int flags = ::fcntl(host_console_fd, F_GETFL);
+    if (flags < 0 || ::fstat(host_console_fd, &st) < 0) return nullptr;
+    if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+        const std::string path = "/proc/self/fd/" + std::to_string(host_console_fd);
+        const int own =
+            ::open(path.c_str(), (flags & O_ACCMODE) | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (own >= 0) return std::make_shared<HostFile>(own, FileKind::Stream, "console");
+    }
+    const int host = ::fcntl(host_console_fd, F_DUPFD_CLOEXEC, 3);
+    if (host < 0) return nullptr;
+    FileRef f = adopt(host, "console");
+    // A stream /proc could not reopen (no /proc; a pipe's write end with no reader) keeps the
+    // shared description too: blocking.h then polls before each call.
+    if (f->may_block() && (flags & O_NONBLOCK) == 0) f->set_shared_blocking_host_fd(true);
+    return f;
 }
 
 Result<long> HostFile::read(void* buf, size_t len) {

@@ -73,9 +73,17 @@ class File {
         return kind() == FileKind::Socket || kind() == FileKind::Stream ||
                kind() == FileKind::EventFd;
     }
+    // The host fd is a blocking open file description the kernel shares with someone else (a
+    // console socket: the shell's own, which a socket cannot be reopened to escape), so it
+    // cannot be made O_NONBLOCK. Every other may_block() host fd is O_NONBLOCK on the host
+    // and its toy blocking is emulated by polling; on this one each call must be made
+    // non-blocking by itself (kernel/blocking.h: host_readv_nowait).
+    bool shared_blocking_host_fd() const { return shared_blocking_host_fd_; }
+    void set_shared_blocking_host_fd(bool shared) { shared_blocking_host_fd_ = shared; }
 
   private:
     bool nonblocking_ = false;
+    bool shared_blocking_host_fd_ = false;
     bool direct_ = false;
     bool pollable_ = false;
 };
@@ -94,6 +102,12 @@ class HostFile : public File {
 
     // Classifies the host fd by fstat.
     static FileRef adopt(int host_fd, std::string name);
+    // One of the host's own fds 0-2 as a toy console file (nullptr if it is not open). A pipe,
+    // FIFO or terminal is reopened through /proc/self/fd as a new open file description made
+    // O_NONBLOCK, so a toy read or write on it can wait killably without changing the shell's
+    // description; a regular file never blocks; a socket stays shared and blocking, each call
+    // on it is made non-blocking by itself.
+    static FileRef adopt_console(int host_console_fd);
 
     FileKind kind() const override { return kind_; }
     int host_fd() const override { return fd_; }

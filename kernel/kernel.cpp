@@ -12,6 +12,7 @@
 #include <typeinfo>
 
 #include "iouring/manager.h"
+#include "kernel/blocking.h"
 #include "kernel/log.h"
 #include "kernel/path.h"
 
@@ -184,8 +185,8 @@ Result<pid_t> Kernel::spawn(Process* parent, const std::string& program,
             auto f = parent->fds().get(fd);
             if (f.ok()) (void)p->fds().install_at(fd, f.value());
         } else {
-            int host = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-            if (host >= 0) (void)p->fds().install_at(fd, HostFile::adopt(host, "console"));
+            if (FileRef console = HostFile::adopt_console(fd))
+                (void)p->fds().install_at(fd, std::move(console));
         }
     }
     auto started = start_thread(p, prog.main, argv);
@@ -338,6 +339,28 @@ uint64_t Kernel::syscall_count(int nr, Route route) const {
     return total;
 }
 
+// The handler runs on a pool worker, but never waits there: when it would block it hands
+// what it waits for back (kernel/blocking.h), this thread (the caller's, idle until the call
+// ends) waits for it, killably, and posts the handler again. The handoff is shared with the
+// work, which may still be running when a kill ends the wait.
+SysResult Kernel::dispatch_async(Process& proc, SyscallFn fn, const SyscallArgs& args) {
+    auto handoff = std::make_shared<WaitHandoff>();
+    for (;;) {
+        auto ticket =
+            async_->submit([this, self = proc.shared_from_this(), fn, args, handoff]() -> long {
+                SyscallContext ctx{*this, *self, handoff.get()};
+                SysResult res = fn(ctx, args);
+                return res.ok() ? res.value() : -res.error();
+            });
+        if (ticket.is_error()) return err(ticket.error());
+        const long result = TOYOS_TRY(ticket->wait(&proc));
+        if (result >= 0) return result;
+        if (result != -kRestartWhenReady) return err(static_cast<int>(-result));
+        const FileRef file = std::move(handoff->file);
+        TOYOS_TRY_VOID(wait_for_fd(proc, file->host_fd(), handoff->events));
+    }
+}
+
 long Kernel::dispatch(Process& proc, long nr, const SyscallArgs& args) {
     const SyscallEntry* entry = syscalls_.find(static_cast<int>(nr));
     if (entry == nullptr) return -ENOSYS;
@@ -350,26 +373,9 @@ long Kernel::dispatch(Process& proc, long nr, const SyscallArgs& args) {
             r = entry->fn(ctx, args);
             break;
         }
-        case Route::Async: {
-            auto ticket = async_->submit(
-                [this, self = proc.shared_from_this(), fn = entry->fn, args]() -> long {
-                    SyscallContext ctx{*this, *self};
-                    SysResult res = fn(ctx, args);
-                    return res.ok() ? res.value() : -res.error();
-                });
-            if (ticket.is_error()) {
-                r = err(ticket.error());
-                break;
-            }
-            auto waited = ticket->wait(&proc);
-            if (waited.is_error())
-                r = err(waited.error());
-            else if (waited.value() < 0)
-                r = err(static_cast<int>(-waited.value()));
-            else
-                r = waited.value();
+        case Route::Async:
+            r = dispatch_async(proc, entry->fn, args);
             break;
-        }
         case Route::Ring:
             if (ring_route_) r = ring_route_(proc, static_cast<int>(nr), args);
             break;

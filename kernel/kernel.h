@@ -111,6 +111,8 @@ class Kernel {
                               const std::vector<std::string>& argv);
     void reaper_loop();
     static void* process_thread_entry(void* arg);
+    // The async route: `fn` on the AsyncSyscallExecutor, its waits on the caller's thread.
+    SysResult dispatch_async(Process& proc, SyscallFn fn, const SyscallArgs& args);
 
     KernelConfig config_;
     ProgramCatalog catalog_;

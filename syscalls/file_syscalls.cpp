@@ -35,9 +35,11 @@ SysResult sys_read(SyscallContext& c, const SyscallArgs& a) {
     FileRef f = TOYOS_TRY(file_arg(c, a, 0));
     const size_t len = std::min(arg_size(a, 2), kMaxRwCount);
     UserBuffer buf = TOYOS_TRY(buffer_arg(c, a, 1, len, Access::Write));
-    if (f->may_block() && f->host_fd() >= 0)
-        return blocking_host_call(c.proc, f->host_fd(), POLLIN, f->nonblocking(),
-                                  [&] { return ::read(f->host_fd(), buf.data, len); });
+    if (f->may_block() && f->host_fd() >= 0) {
+        const iovec iov{buf.data, len};
+        return blocking_host_call(c, f, POLLIN, f->nonblocking(),
+                                  [&] { return host_readv_nowait(*f, &iov, 1, 0); });
+    }
     return f->read(buf.data, len);
 }
 
@@ -45,9 +47,11 @@ SysResult sys_write(SyscallContext& c, const SyscallArgs& a) {
     FileRef f = TOYOS_TRY(file_arg(c, a, 0));
     const size_t len = std::min(arg_size(a, 2), kMaxRwCount);
     UserBuffer buf = TOYOS_TRY(buffer_arg(c, a, 1, len, Access::Read));
-    if (f->may_block() && f->host_fd() >= 0)
-        return blocking_host_call(c.proc, f->host_fd(), POLLOUT, f->nonblocking(),
-                                  [&] { return ::write(f->host_fd(), buf.data, len); });
+    if (f->may_block() && f->host_fd() >= 0) {
+        const iovec iov{buf.data, len};
+        return blocking_host_call(c, f, POLLOUT, f->nonblocking(),
+                                  [&] { return host_writev_nowait(*f, &iov, 1, 0); });
+    }
     return f->write(buf.data, len);
 }
 

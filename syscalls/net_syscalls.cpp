@@ -72,11 +72,15 @@ SysResult sys_accept(SyscallContext& c, const SyscallArgs& a) {
     FileRef f = TOYOS_TRY(socket_arg(c, a, 0));
     sockaddr_storage sa{};
     socklen_t len = sizeof(sa);
-    const long host =
-        TOYOS_TRY(blocking_host_call(c.proc, f->host_fd(), POLLIN, f->nonblocking(), [&] {
-            return ::accept4(f->host_fd(), reinterpret_cast<sockaddr*>(&sa), &len,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
-        }));
+    const long host = TOYOS_TRY(blocking_host_call(c, f, POLLIN, f->nonblocking(), [&] {
+        // A console socket shared with the shell is blocking: accept only what is there.
+        if (f->shared_blocking_host_fd() && !host_fd_ready(f->host_fd(), POLLIN)) {
+            errno = EAGAIN;
+            return -1L;
+        }
+        return static_cast<long>(::accept4(f->host_fd(), reinterpret_cast<sockaddr*>(&sa), &len,
+                                           SOCK_NONBLOCK | SOCK_CLOEXEC));
+    }));
     FileRef conn =
         std::make_shared<HostFile>(static_cast<int>(host), FileKind::Socket, "socket:tcp");
     const int fd = TOYOS_TRY(c.proc.fds().install(conn));
@@ -92,10 +96,15 @@ SysResult sys_connect(SyscallContext& c, const SyscallArgs& a) {
     FileRef f = TOYOS_TRY(socket_arg(c, a, 0));
     sockaddr_storage sa{};
     socklen_t len = TOYOS_TRY(sockaddr_arg(c, a.a[1], a.a[2], &sa));
-    if (::connect(f->host_fd(), reinterpret_cast<sockaddr*>(&sa), len) == 0) return 0;
-    if (errno != EINPROGRESS) return err(errno);
-    if (f->nonblocking()) return err(EINPROGRESS);
-    TOYOS_TRY_VOID(wait_for_fd(c.proc, f->host_fd(), POLLOUT));
+    // An async-routed connect that had to wait is run again once the socket is writable:
+    // the connect is then already under way (progress 1), only its result is left to fetch.
+    if (c.handoff == nullptr || c.handoff->progress == 0) {
+        if (::connect(f->host_fd(), reinterpret_cast<sockaddr*>(&sa), len) == 0) return 0;
+        if (errno != EINPROGRESS) return err(errno);
+        if (f->nonblocking()) return err(EINPROGRESS);
+        if (c.handoff != nullptr) c.handoff->progress = 1;
+    }
+    TOYOS_TRY_VOID(wait_for_file(c, f, POLLOUT));
     int so_error = 0;
     socklen_t optlen = sizeof(so_error);
     if (::getsockopt(f->host_fd(), SOL_SOCKET, SO_ERROR, &so_error, &optlen) < 0) return err(errno);
@@ -117,7 +126,7 @@ SysResult sys_sendto(SyscallContext& c, const SyscallArgs& a) {
     if (a.a[4] != 0) salen = TOYOS_TRY(sockaddr_arg(c, a.a[4], a.a[5], &sa));
     const bool nb = f->nonblocking() || (flags & MSG_DONTWAIT);
     // MSG_NOSIGNAL always: a peer that went away must not raise SIGPIPE in the host process.
-    return blocking_host_call(c.proc, f->host_fd(), POLLOUT, nb, [&] {
+    return blocking_host_call(c, f, POLLOUT, nb, [&] {
         return ::sendto(f->host_fd(), buf.data, len, flags | MSG_NOSIGNAL | MSG_DONTWAIT,
                         salen ? reinterpret_cast<sockaddr*>(&sa) : nullptr, salen);
     });
@@ -133,12 +142,19 @@ SysResult sys_recvfrom(SyscallContext& c, const SyscallArgs& a) {
     socklen_t salen = sizeof(sa);
     const bool nb = f->nonblocking() || (flags & MSG_DONTWAIT);
     const int host_flags = (flags & ~MSG_WAITALL) | MSG_DONTWAIT;
-    size_t got = 0;
+    // An async-routed MSG_WAITALL receive that must wait for more keeps what it has in its
+    // handoff and goes on from there when it is run again.
+    size_t got = c.handoff != nullptr ? static_cast<size_t>(c.handoff->progress) : 0;
     for (;;) {
-        long n = TOYOS_TRY(blocking_host_call(c.proc, f->host_fd(), POLLIN, nb, [&] {
+        auto received = blocking_host_call(c, f, POLLIN, nb, [&] {
             return ::recvfrom(f->host_fd(), static_cast<char*>(buf.data) + got, len - got,
                               host_flags, reinterpret_cast<sockaddr*>(&sa), &salen);
-        }));
+        });
+        if (received.is_error()) {
+            if (received.error() == kRestartWhenReady) c.handoff->progress = static_cast<long>(got);
+            return err(received.error());
+        }
+        const long n = received.value();
         got += static_cast<size_t>(n);
         // MSG_WAITALL: keep going until full, end of stream, or (for a kill) an error.
         if (!(flags & MSG_WAITALL) || n == 0 || got >= len || (flags & MSG_PEEK)) break;

@@ -11,6 +11,7 @@
 namespace toyos::kernel {
 class Kernel;
 class Process;
+struct WaitHandoff;
 
 struct SyscallArgs {
     long a[6]{};
@@ -19,6 +20,9 @@ struct SyscallArgs {
 struct SyscallContext {
     Kernel& kernel;
     Process& proc;
+    // Set on an async-routed call: a handler that would wait hands the wait to its caller
+    // instead of holding the pool worker (kernel/blocking.h).
+    WaitHandoff* handoff = nullptr;
 };
 
 using SyscallFn = SysResult (*)(SyscallContext&, const SyscallArgs&);
