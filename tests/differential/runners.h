@@ -34,7 +34,9 @@
     X(ring_fd_as_operand)         \
     X(registration_errors)        \
     X(deliberate_deviations)      \
-    X(prep_errors)
+    X(prep_errors)                \
+    X(foreign_memory)             \
+    X(accept_address_copy_out)
 
 namespace toyos::diff {
 

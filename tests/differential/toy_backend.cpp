@@ -113,6 +113,9 @@ class ToyBackend {
         *addr = a;
         return fd;
     }
+    int connect(int fd, const sockaddr_in* addr) {
+        return sys::connect(fd, reinterpret_cast<const sockaddr*>(addr), sizeof(*addr));
+    }
     long send(int fd, const void* buf, size_t len) {
         return sys::send(fd, buf, len, 0);
     }
