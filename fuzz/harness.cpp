@@ -133,6 +133,13 @@ void FuzzProcess::boot() {
         sys::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) die("sys::mmap of the scratch memory failed");
     scratch_ = static_cast<unsigned char*>(mem) + kPrivateBytes;
+    // Memory the process has but may not use every way: the kernel must answer -EFAULT
+    // without touching it (a PROT_NONE read used to kill the kernel).
+    void* none = sys::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* readonly = sys::mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (none == MAP_FAILED || readonly == MAP_FAILED) die("sys::mmap of the guarded pages failed");
+    prot_none_ = static_cast<unsigned char*>(none);
+    read_only_ = static_cast<unsigned char*>(readonly);
     make_fixtures();
 }
 
@@ -223,6 +230,10 @@ void FuzzProcess::close_fixtures() {
 uint64_t FuzzProcess::pick_addr(FuzzInput& in) const {
     const uint8_t how = in.u8();
     const auto base = reinterpret_cast<uint64_t>(scratch_);
+    if (how >= 240) {  // 1 in 16: the PROT_NONE page or the read-only one
+        const auto page = reinterpret_cast<uint64_t>((how & 1) ? prot_none_ : read_only_);
+        return page + in.u16() % 4096;
+    }
     switch (how % 8) {
         case 0:
             return 0;

@@ -39,7 +39,8 @@ class FuzzProcess {
     unsigned char* scratch() const { return scratch_; }
     static constexpr size_t kScratchBytes = 64 * 1024;
     // A pointer into scratch() chosen by the input (page-aligned sometimes, for O_DIRECT-ish
-    // paths), into another process's memory, or a raw value the kernel must refuse.
+    // paths), into a PROT_NONE or a read-only page of the process, into another process's
+    // memory, or a raw value the kernel must refuse.
     uint64_t pick_addr(FuzzInput& in) const;
     // The harness's own corner of the process memory (parameters, sockaddrs, paths).
     unsigned char* private_area() const { return scratch_ - kPrivateBytes; }
@@ -73,6 +74,8 @@ class FuzzProcess {
     std::string dir_, root_, outside_;
     unsigned restores_ = 0;
     unsigned char* scratch_ = nullptr;
+    unsigned char* prot_none_ = nullptr;  // one page each, mapped by the process
+    unsigned char* read_only_ = nullptr;
     int fixtures_[kFixtureCount] = {};
     const void* fixture_files_[kFixtureCount] = {};  // the File objects, to notice a swap
 };

@@ -374,9 +374,12 @@ bool HostReactor::prep(Request* r) {
             io_uring_prep_recvmsg(sqe, fd, &r->msg, r->op_flags);
             break;
         case IORING_OP_ACCEPT:
-            io_uring_prep_accept(sqe, fd, static_cast<sockaddr*>(r->addr),
-                                 reinterpret_cast<socklen_t*>(r->addr2),
-                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+            // The request's storage, not the caller's memory (finish_accept copies it out).
+            if (r->user_sockaddr != 0)
+                io_uring_prep_accept(sqe, fd, reinterpret_cast<sockaddr*>(&r->sockaddr),
+                                     &r->sockaddr_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            else
+                io_uring_prep_accept(sqe, fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
             break;
         case IORING_OP_CONNECT:
             io_uring_prep_connect(sqe, fd, reinterpret_cast<sockaddr*>(&r->sockaddr),
@@ -406,13 +409,9 @@ void HostReactor::complete_gathered(Request** reqs, int32_t* res, unsigned n) {
         r->exec_state.store(ExecState::Done, std::memory_order_release);
         if (kind_ != Kind::General) device_ops.fetch_add(1, std::memory_order_relaxed);
         if (r->opcode == IORING_OP_ACCEPT && res[i] >= 0) {
-            auto file =
-                std::make_shared<kernel::HostFile>(res[i], kernel::FileKind::Socket, "socket:tcp");
-            file->set_nonblocking((r->op_flags & SOCK_NONBLOCK) != 0);
-            auto fd = r->submitter->fds().install(std::move(file));
-            res[i] = fd.is_error() ? -fd.error() : fd.value();
+            res[i] = r->ring->finish_accept(*r, res[i]);
         } else if (r->opcode == IORING_OP_RECVMSG && res[i] >= 0) {
-            r->ring->write_back_msghdr(*r);
+            if (int e = r->ring->write_back_msghdr(*r); e < 0) res[i] = e;
         }
     }
     // One lock and one wakeup per toy ring and batch.

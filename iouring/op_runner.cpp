@@ -94,18 +94,16 @@ int64_t do_nvme_passthrough(Request& r) {
 }
 
 int64_t do_accept(Request& r) {
-    auto* sa = static_cast<sockaddr*>(r.addr);
-    auto* salen = reinterpret_cast<socklen_t*>(r.addr2);
     // A console socket shared with the shell is blocking: accept only what is there.
     if (r.file->shared_blocking_host_fd() && !kernel::host_fd_ready(r.host_fd, POLLIN))
         return -EAGAIN;
-    long host = ::accept4(r.host_fd, sa, salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    // Into the request's storage (user_sockaddr set: Linux writes an address), never the
+    // caller's memory: finish_accept copies it out through the checked door.
+    auto* sa = r.user_sockaddr != 0 ? reinterpret_cast<sockaddr*>(&r.sockaddr) : nullptr;
+    long host = ::accept4(r.host_fd, sa, sa != nullptr ? &r.sockaddr_len : nullptr,
+                          SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (host < 0) return -errno;
-    kernel::FileRef f = std::make_shared<kernel::HostFile>(static_cast<int>(host),
-                                                           kernel::FileKind::Socket, "socket:tcp");
-    f->set_nonblocking((r.op_flags & SOCK_NONBLOCK) != 0);
-    auto fd = r.submitter->fds().install(std::move(f));
-    return fd.is_error() ? -fd.error() : fd.value();
+    return r.ring->finish_accept(r, static_cast<int>(host));
 }
 
 int64_t do_connect(Request& r) {
@@ -149,7 +147,7 @@ int64_t do_recv(Request& r) {
 int64_t do_recvmsg(Request& r) {
     long n = ::recvmsg(r.host_fd, &r.msg, static_cast<int>(r.op_flags) | MSG_DONTWAIT);
     if (n < 0) return -errno;
-    r.ring->write_back_msghdr(r);
+    if (int e = r.ring->write_back_msghdr(r); e < 0) return e;  // the data is gone, as on Linux
     note_socket_nonempty(r);
     return n;
 }

@@ -56,6 +56,7 @@ void Request::reset() {
     msg = msghdr{};
     user_msghdr = 0;
     sockaddr_len = 0;
+    user_sockaddr = user_addrlen = 0;
     path.clear();
     pins.clear();  // keeps capacity: no allocation in steady state
     connect_started = false;
@@ -67,6 +68,7 @@ void Request::reset() {
     full_bytes = 0;
     cqe_flags = 0;
     prep_error = 0;
+    issue_error = 0;
     skip_cqe = false;
     link_next = link_timeout = lt_target = nullptr;
     issued = timer_armed = in_chain_wait = drain_deferred = batch_issue = false;

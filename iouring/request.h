@@ -54,10 +54,15 @@ struct Request final : kernel::AsyncWork {
     std::vector<iovec> heap_iov;
     iovec* iov = nullptr;
     uint32_t iovcnt = 0;
-    msghdr msg{};                 // SENDMSG/RECVMSG: kernel copy, pointers checked
-    uint64_t user_msghdr = 0;     // where to write back msg_namelen/msg_flags
-    sockaddr_storage sockaddr{};  // CONNECT
+    msghdr msg{};              // SENDMSG/RECVMSG: kernel copy, pointers checked
+    uint64_t user_msghdr = 0;  // where to write back msg_namelen/msg_flags
+    // The socket address the host reads (CONNECT, SENDMSG's name, copied in at prep) or
+    // writes (ACCEPT, RECVMSG's name): always kernel memory. The host never sees the user's
+    // address pointer; what it wrote is copied out at completion (copy_out_sockaddr).
+    sockaddr_storage sockaddr{};
     socklen_t sockaddr_len = 0;
+    uint64_t user_sockaddr = 0;            // ACCEPT, RECVMSG: where the caller wants the address
+    uint64_t user_addrlen = 0;             // and its length word, read and written at completion
     std::string path;                      // OPENAT
     std::vector<kernel::MappingRef> pins;  // user memory held while the host may touch it
     bool connect_started = false;
@@ -76,6 +81,9 @@ struct Request final : kernel::AsyncWork {
     size_t full_bytes = 0;
     uint32_t cqe_flags = 0;  // what the host's CQE reported that Linux passes on (SOCK_NONEMPTY)
     int32_t prep_error = 0;  // failed validation inside a chain: its CQE's res (ring.cpp)
+    // A buffer that failed the memory check at prep: Linux finds that fault only when the
+    // operation runs, so the SQE is consumed and its issue completes it with this (-EFAULT).
+    int32_t issue_error = 0;
     // Cancelled because an earlier link with IOSQE_CQE_SKIP_SUCCESS failed: Linux posts no CQE
     // for the rest of that chain (REQ_F_SKIP_LINK_CQES).
     bool skip_cqe = false;

@@ -581,9 +581,11 @@ bool SyscallCompletionRing::dispatch(Request* req) {
             return false;
         }
     }
+    // A buffer that failed its check at prep fails here, after the file (as Linux resolves
+    // the file first): an issue-time failure, which a link chain sees as any other.
     const int r = resolve_file(req);
-    if (r < 0) {
-        complete(req, r);
+    if (r < 0 || req->issue_error < 0) {
+        complete(req, r < 0 ? r : req->issue_error);
         return false;
     }
     if (manager_.executor().supports(*req)) {

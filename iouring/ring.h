@@ -98,8 +98,13 @@ class SyscallCompletionRing : public std::enable_shared_from_this<SyscallComplet
     // The same for `n` requests of this ring at once: one lock, one wakeup (host reactors
     // post a reaped batch this way).
     void complete_many(Request* const* reqs, const int32_t* res, size_t n);
-    // RECVMSG: copy the updated msghdr fields back to the process.
-    void write_back_msghdr(Request& req);
+    // RECVMSG: copy the sender's address and the updated msghdr fields back to the process
+    // (0, or the -errno that becomes the CQE's res, as Linux's ____sys_recvmsg answers).
+    int write_back_msghdr(Request& req);
+    // ACCEPT: the host accepted `host_fd` into the request's storage; copy the peer's address
+    // out and install the socket in the owner's fd table. The CQE's res: the toy fd, or
+    // -errno (the socket closed, as Linux's do_accept drops it).
+    int32_t finish_accept(Request& req, int host_fd);
 
     // Cancels everything in flight and waits until the executors gave every request back,
     // then closes the ring's ledger (every accepted sequence number completed exactly once?).
@@ -177,6 +182,11 @@ class SyscallCompletionRing : public std::enable_shared_from_this<SyscallComplet
     int resolve_file(Request* req);
     void issue_ring_op(Request* req);
     int async_cancel(Request* req);
+
+    // Linux's move_addr_to_user: the request's sockaddr (sockaddr_len bytes from the host)
+    // to the caller's user_sockaddr, truncated to the *user_addrlen it holds now, and the full
+    // length to *user_addrlen. 0 or -EFAULT / -EINVAL.
+    int copy_out_sockaddr(const Request& req);
 
     // Completion
     void complete_locked(Request* req, int32_t res, uint32_t cflags, IssueList& to_issue);

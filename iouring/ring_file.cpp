@@ -1,5 +1,7 @@
 #include "iouring/ring_file.h"
 
+#include <sys/mman.h>
+
 #include "iouring/manager.h"
 #include "iouring/ring_closer.h"
 
@@ -14,8 +16,8 @@ RingFile::~RingFile() {
     }
 }
 
-kernel::Result<kernel::Region> RingFile::mmap(kernel::Process& proc, size_t length,
-                                              uint64_t offset) {
+kernel::Result<kernel::Region> RingFile::mmap(kernel::Process& proc, size_t length, uint64_t offset,
+                                              int prot) {
     if (proc.pid() != ring_->owner_pid()) return kernel::err(EACCES);
     const RingMemory& mem = ring_->memory();
     const kernel::MappingRef* backing = nullptr;
@@ -32,10 +34,15 @@ kernel::Result<kernel::Region> RingFile::mmap(kernel::Process& proc, size_t leng
     }
     if ((offset & ~IORING_OFF_MMAP_MASK) != 0) return kernel::err(EINVAL);
     if (length > (*backing)->length()) return kernel::err(EINVAL);
-    const size_t page = 4096;
-    const size_t span = std::min((length + page - 1) / page * page, (*backing)->length());
-    const uintptr_t start = (*backing)->start();
-    return kernel::Region{start, start + span, true, kernel::RegionKind::Ring, *backing};
+    // Each mmap is a view of its own over the ring's pages, with the protection asked for (as
+    // on Linux): a PROT_READ mapping is not writable by the kernel's checked door either, and
+    // regions never overlap, so munmap of one leaves the others alone.
+    kernel::MappingRef view = TOYOS_TRY((*backing)->view(length, prot));
+    const uintptr_t start = view->start();
+    const size_t span = view->length();
+    return kernel::Region{
+        start,           start + span,     (prot & PROT_WRITE) != 0, kernel::RegionKind::Ring,
+        std::move(view), prot != PROT_NONE};
 }
 
 }  // namespace toyos::iouring

@@ -16,8 +16,8 @@ class RingFile final : public kernel::File {
 
     kernel::FileKind kind() const override { return kernel::FileKind::Ring; }
     std::string describe() const override { return "anon_inode:[io_uring]"; }
-    kernel::Result<kernel::Region> mmap(kernel::Process& proc, size_t length,
-                                        uint64_t offset) override;
+    kernel::Result<kernel::Region> mmap(kernel::Process& proc, size_t length, uint64_t offset,
+                                        int prot) override;
     const std::shared_ptr<SyscallCompletionRing>& ring() const { return ring_; }
 
   private:

@@ -29,9 +29,9 @@ kernel::Result<RingMemory> RingMemory::create(uint32_t sq_entries, uint32_t cq_e
     m.cqes_off_ = 320;
     m.sq_array_off_ = m.cqes_off_ + cq_entries * m.cqe_size_;
     const size_t rings_len = m.sq_array_off_ + size_t{sq_entries} * 4;
-    m.rings_ = TOYOS_TRY(kernel::HostMapping::anonymous(rings_len, PROT_READ | PROT_WRITE));
-    m.sqes_ = TOYOS_TRY(
-        kernel::HostMapping::anonymous(size_t{sq_entries} * m.sqe_size_, PROT_READ | PROT_WRITE));
+    // Shared, so that each mmap of the ring fd can be a view of its own (RingFile::mmap).
+    m.rings_ = TOYOS_TRY(kernel::HostMapping::shared(rings_len));
+    m.sqes_ = TOYOS_TRY(kernel::HostMapping::shared(size_t{sq_entries} * m.sqe_size_));
     auto put = [&](uint32_t off, uint32_t v) { m.word(off).store(v, std::memory_order_relaxed); };
     put(m.sq_mask_off_, m.sq_mask_);
     put(m.cq_mask_off_, m.cq_mask_);

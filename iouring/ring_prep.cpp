@@ -42,11 +42,16 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
     if ((sqe.flags & IOSQE_IO_DRAIN) && drain_disabled_) return -EOPNOTSUPP;
     if (sqe.personality != 0) return -EINVAL;
 
-    auto pin = [&](uint64_t addr, size_t len, kernel::Access acc) -> int {
+    // A data buffer: checked here (the host only ever sees checked memory, pinned), but a
+    // buffer that fails is, as on Linux, the operation's fault when it runs: the SQE is
+    // consumed and completes with the error at issue (dispatch), breaking its link chain there.
+    auto pin_data = [&](uint64_t addr, size_t len, kernel::Access acc) {
         auto buf = mem.access(addr, len, acc);
-        if (buf.is_error()) return -buf.error();
+        if (buf.is_error()) {
+            if (req->issue_error == 0) req->issue_error = -buf.error();
+            return;
+        }
         if (buf->pin) req->pins.push_back(std::move(buf->pin));
-        return 0;
     };
     auto copy_iovecs = [&](uint64_t user_iov, uint32_t count, kernel::Access acc) -> int {
         if (count > kUioMaxIov) return -EINVAL;
@@ -55,13 +60,12 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
             req->heap_iov.resize(count);
             dst = req->heap_iov.data();
         }
-        if (count > 0) {
+        if (count > 0) {  // the array is copied at prep, as Linux imports it (-EFAULT here)
             auto c = mem.copy_from_user(dst, kernel::UserPtr<iovec>(user_iov), count);
             if (c.is_error()) return -c.error();
         }
         for (uint32_t i = 0; i < count; ++i)
-            if (int r = pin(reinterpret_cast<uintptr_t>(dst[i].iov_base), dst[i].iov_len, acc))
-                return r;
+            pin_data(reinterpret_cast<uintptr_t>(dst[i].iov_base), dst[i].iov_len, acc);
         req->iov = dst;
         req->iovcnt = count;
         return 0;
@@ -111,13 +115,19 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
             req->addr = reinterpret_cast<void*>(sqe.addr);
             req->len = sqe.len;
             if (sqe.opcode == IORING_OP_READ_FIXED || sqe.opcode == IORING_OP_WRITE_FIXED) {
+                // Linux looks the registered buffer up at issue: a bad index or range is
+                // that issue's -EFAULT.
                 auto b = regs_.fixed_buffer(sqe.buf_index, sqe.addr, sqe.len);
-                if (b.is_error()) return -b.error();
+                if (b.is_error()) {
+                    req->issue_error = -b.error();
+                    return 0;
+                }
                 req->buf_index = sqe.buf_index;
                 req->pins.push_back(std::move(b.value()));
                 return 0;
             }
-            return pin(sqe.addr, sqe.len, acc);
+            pin_data(sqe.addr, sqe.len, acc);
+            return 0;
         }
 
         case IORING_OP_FSYNC:
@@ -133,7 +143,8 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
             req->addr = reinterpret_cast<void*>(sqe.addr);
             req->len = sqe.len;
             req->op_flags = sqe.msg_flags;
-            return pin(sqe.addr, sqe.len, send ? kernel::Access::Read : kernel::Access::Write);
+            pin_data(sqe.addr, sqe.len, send ? kernel::Access::Read : kernel::Access::Write);
+            return 0;
         }
 
         case IORING_OP_SENDMSG:
@@ -149,13 +160,29 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
             if (int r = copy_iovecs(reinterpret_cast<uintptr_t>(m.msg_iov),
                                     static_cast<uint32_t>(m.msg_iovlen), acc))
                 return r;
+            // The name never reaches the host as a user pointer: SENDMSG's is copied in here
+            // (as Linux copies it at prep); RECVMSG's is received into the request and copied
+            // out at completion, with the msg_namelen the caller has then (copy_out_sockaddr).
+            void* name = nullptr;
+            socklen_t namelen = 0;
             if (m.msg_name != nullptr) {
                 // Linux clamps a longer name buffer to a sockaddr_storage (__copy_msghdr).
                 m.msg_namelen = std::min<socklen_t>(m.msg_namelen, sizeof(sockaddr_storage));
-                if (int r = pin(reinterpret_cast<uintptr_t>(m.msg_name), m.msg_namelen, acc))
-                    return r;
+                if (send) {
+                    auto n = mem.copy_from_user(
+                        reinterpret_cast<char*>(&req->sockaddr),
+                        kernel::UserPtr<char>(reinterpret_cast<uintptr_t>(m.msg_name)),
+                        m.msg_namelen);
+                    if (n.is_error()) return -n.error();
+                    namelen = m.msg_namelen;
+                } else {
+                    req->user_sockaddr = reinterpret_cast<uintptr_t>(m.msg_name);
+                    req->user_addrlen = sqe.addr + offsetof(msghdr, msg_namelen);
+                    namelen = sizeof(sockaddr_storage);
+                }
+                name = &req->sockaddr;
             }
-            req->msg = msghdr{m.msg_name, m.msg_namelen, req->iov, req->iovcnt, nullptr, 0, 0};
+            req->msg = msghdr{name, namelen, req->iov, req->iovcnt, nullptr, 0, 0};
             req->user_msghdr = send ? 0 : sqe.addr;
             req->op_flags = sqe.msg_flags;
             return 0;
@@ -165,14 +192,14 @@ int SyscallCompletionRing::prep(Request* req, const io_uring_sqe& sqe) {
             if (sqe.accept_flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
             if (sqe.len || sqe.buf_index || sqe.file_index) return -EINVAL;
             req->op_flags = sqe.accept_flags;
+            // Linux reads *addrlen only once the connection is there, and writes the address
+            // then: the host accepts into the request's storage, and completion copies it out
+            // through the checked door with the caller's *addrlen of that moment (-EFAULT,
+            // -EINVAL there). Nothing is read here: there is nothing to check yet.
             if (sqe.addr != 0) {
-                socklen_t room = 0;
-                auto c = mem.copy_from_user(&room, kernel::UserPtr<socklen_t>(sqe.addr2));
-                if (c.is_error()) return -c.error();
-                if (int r = pin(sqe.addr2, sizeof(socklen_t), kernel::Access::Write)) return r;
-                if (int r = pin(sqe.addr, room, kernel::Access::Write)) return r;
-                req->addr = reinterpret_cast<void*>(sqe.addr);
-                req->addr2 = sqe.addr2;
+                req->user_sockaddr = sqe.addr;
+                req->user_addrlen = sqe.addr2;
+                req->sockaddr_len = sizeof(sockaddr_storage);
             }
             return 0;
         }

@@ -54,27 +54,28 @@ Result<UserBuffer> AddressSpace::access(uintptr_t addr, size_t length, Access ac
     uintptr_t last = 0;
     if (__builtin_add_overflow(addr, length - 1, &last)) return err(EFAULT);
     std::shared_lock lock(mutex_);
-    // The regions with start <= addr, nearest first. Regions do not overlap, except that a
-    // ring may be mapped twice at one address (SQ and CQ ring offsets): look a few back.
+    // Regions never overlap (every mmap, a ring's too, is a mapping of its own): the one that
+    // could hold addr is the last that starts at or below it.
+    const Region* r = find_locked(addr);
+    if (r == nullptr || last >= r->end) return err(EFAULT);
+    if (acc == Access::Write ? !r->writable : !r->readable) return err(EFAULT);
+    return UserBuffer{reinterpret_cast<void*>(addr), length, r->backing};
+}
+
+const Region* AddressSpace::find_locked(uintptr_t addr) const {
     auto it = std::upper_bound(regions_.begin(), regions_.end(), addr,
                                [](uintptr_t a, const Region& r) { return a < r.start; });
-    for (int tries = 0; tries < 4 && it != regions_.begin(); ++tries) {
-        --it;
-        if (last < it->end && (acc != Access::Write || it->writable))
-            return UserBuffer{reinterpret_cast<void*>(addr), length, it->backing};
-    }
-    return err(EFAULT);
+    if (it == regions_.begin()) return nullptr;
+    --it;
+    return addr < it->end ? &*it : nullptr;
 }
 
 Result<std::string> AddressSpace::copy_string_from_user(UserPtr<char> src, size_t max_len) const {
     if (src.is_null()) return err(EFAULT);
     std::shared_lock lock(mutex_);
-    auto it = std::upper_bound(regions_.begin(), regions_.end(), src.addr(),
-                               [](uintptr_t a, const Region& r) { return a < r.start; });
-    if (it == regions_.begin()) return err(EFAULT);
-    --it;
-    if (src.addr() < it->start || src.addr() >= it->end) return err(EFAULT);
-    const size_t avail = it->end - src.addr();
+    const Region* r = find_locked(src.addr());
+    if (r == nullptr || !r->readable) return err(EFAULT);
+    const size_t avail = r->end - src.addr();
     const auto* p = reinterpret_cast<const char*>(src.addr());
     const size_t scan = std::min(avail, max_len + 1);
     const void* nul = std::memchr(p, 0, scan);

@@ -26,12 +26,15 @@ const char* region_kind_name(RegionKind k);
 
 enum class Access { Read = 1, Write = 2 };
 
+// A mapping's protection is its own: an access the mapping does not allow is EFAULT, as the
+// host's copy_{to,from}_user would answer (x86: PROT_WRITE implies readable).
 struct Region {
     uintptr_t start = 0;
     uintptr_t end = 0;  // exclusive
     bool writable = true;
     RegionKind kind = RegionKind::Anonymous;
-    MappingRef backing;  // keeps the memory alive
+    MappingRef backing;    // keeps the memory alive
+    bool readable = true;  // false: PROT_NONE
 };
 
 // A pointer into user memory. It cannot be dereferenced; only the checked helpers read it.
@@ -68,8 +71,8 @@ class AddressSpace {
     Result<void> remove(uintptr_t start, size_t length);
     void clear();
 
-    // The single checked path: [addr, addr+length) must lie inside one region with the
-    // access asked for. length 0 is valid (and yields a null pin).
+    // The single checked path: [addr, addr+length) must lie inside one region whose protection
+    // allows the access asked for. length 0 is valid (and yields a null pin).
     Result<UserBuffer> access(uintptr_t addr, size_t length, Access access) const;
 
     template <class T>
@@ -90,13 +93,17 @@ class AddressSpace {
         std::memcpy(buf->data, static_cast<const void*>(src), count * sizeof(T));
         return {};
     }
-    // A NUL-terminated string of at most max_len bytes (ENAMETOOLONG beyond).
+    // A NUL-terminated string of at most max_len bytes (ENAMETOOLONG beyond), from readable
+    // memory.
     Result<std::string> copy_string_from_user(UserPtr<char> src, size_t max_len) const;
 
     std::vector<Region> regions() const;
     size_t bytes_mapped(RegionKind kind) const;
 
   private:
+    // The region holding addr, or null (mutex_ held).
+    const Region* find_locked(uintptr_t addr) const;
+
     mutable std::shared_mutex mutex_;
     std::vector<Region> regions_;  // sorted by start, non-overlapping
 };

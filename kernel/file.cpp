@@ -58,7 +58,7 @@ Result<void> File::fstat(struct stat*) {
 Result<long> File::getdents64(void*, size_t) {
     return err(ENOTDIR);
 }
-Result<Region> File::mmap(Process&, size_t, uint64_t) {
+Result<Region> File::mmap(Process&, size_t, uint64_t, int) {
     return err(ENODEV);
 }
 

@@ -50,8 +50,9 @@ class File {
     virtual Result<long> fsync(bool datasync);
     virtual Result<void> fstat(struct stat* st);
     virtual Result<long> getdents64(void* buf, size_t len);
-    // mmap of this file into `proc` (ring fds); ENODEV for files that cannot be mapped.
-    virtual Result<Region> mmap(Process& proc, size_t length, uint64_t offset);
+    // mmap of this file into `proc` (ring fds) with protection `prot`: a region of its own;
+    // ENODEV for files that cannot be mapped.
+    virtual Result<Region> mmap(Process& proc, size_t length, uint64_t offset, int prot);
 
     // A host device exposed in /dev (kernel/devfs.h), or nullptr.
     virtual const DeviceFile* as_device() const { return nullptr; }

@@ -18,6 +18,30 @@ Result<std::shared_ptr<HostMapping>> HostMapping::anonymous(size_t length, int p
         new HostMapping(p, rounded + extra, base, rounded, /*owned=*/true));
 }
 
+Result<std::shared_ptr<HostMapping>> HostMapping::shared(size_t length) {
+    if (length == 0) return err(EINVAL);
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t rounded = (length + page - 1) / page * page;
+    void* p = ::mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return err(errno);
+    return std::shared_ptr<HostMapping>(new HostMapping(p, rounded, p, rounded, /*owned=*/true));
+}
+
+Result<std::shared_ptr<HostMapping>> HostMapping::view(size_t length, int prot) const {
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t rounded = (length + page - 1) / page * page;
+    if (length == 0 || rounded > length_) return err(EINVAL);
+    // old_size 0 on a shared mapping: a new mapping of the same pages (mremap(2)).
+    void* p = ::mremap(base_, 0, rounded, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) return err(errno);
+    if (::mprotect(p, rounded, prot) != 0) {
+        const int e = errno;
+        ::munmap(p, rounded);
+        return err(e);
+    }
+    return std::shared_ptr<HostMapping>(new HostMapping(p, rounded, p, rounded, /*owned=*/true));
+}
+
 std::shared_ptr<HostMapping> HostMapping::borrowed(void* base, size_t length,
                                                    std::shared_ptr<const void> owner) {
     auto m = std::shared_ptr<HostMapping>(new HostMapping(base, length, base, length, false));

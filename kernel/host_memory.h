@@ -17,6 +17,12 @@ class HostMapping {
     // Anonymous, zero-filled, page-aligned memory; `guard` adds an inaccessible page below.
     static Result<std::shared_ptr<HostMapping>> anonymous(size_t length, int prot,
                                                           bool guard = false);
+    // Anonymous shared memory (ring memory): one set of pages that view() can map again.
+    static Result<std::shared_ptr<HostMapping>> shared(size_t length);
+    // A second mapping of this shared memory's first `length` bytes (rounded up to pages), at
+    // an address of its own and with its own protection: what a process's mmap of a ring fd
+    // gets, as Linux gives each mmap its own vma over the ring's pages.
+    Result<std::shared_ptr<HostMapping>> view(size_t length, int prot) const;
     // Memory the kernel did not map itself (a loaded program image): never released here;
     // `owner` (may be null) is what keeps it mapped, held as long as this mapping.
     static std::shared_ptr<HostMapping> borrowed(void* base, size_t length,

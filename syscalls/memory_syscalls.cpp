@@ -22,12 +22,12 @@ SysResult sys_mmap(SyscallContext& c, const SyscallArgs& a) {
         auto mapping = TOYOS_TRY(HostMapping::anonymous(len, prot));
         const uintptr_t start = mapping->start();
         c.proc.memory().add(Region{start, start + mapping->length(), (prot & PROT_WRITE) != 0,
-                                   RegionKind::Anonymous, std::move(mapping)});
+                                   RegionKind::Anonymous, std::move(mapping), prot != PROT_NONE});
         return static_cast<long>(start);
     }
     FileRef f = TOYOS_TRY(c.proc.fds().get(fd));
     if (a.a[5] < 0) return err(EINVAL);
-    Region region = TOYOS_TRY(f->mmap(c.proc, len, static_cast<uint64_t>(a.a[5])));
+    Region region = TOYOS_TRY(f->mmap(c.proc, len, static_cast<uint64_t>(a.a[5]), prot));
     const uintptr_t start = region.start;
     c.proc.memory().add(std::move(region));
     return static_cast<long>(start);

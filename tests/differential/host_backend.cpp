@@ -163,6 +163,10 @@ class HostBackend {
         return r < 0 ? -errno : r;
     }
 
+    int connect(int fd, const sockaddr_in* addr) {
+        return ::connect(fd, reinterpret_cast<const sockaddr*>(addr), sizeof(*addr)) < 0 ? -errno
+                                                                                         : 0;
+    }
     long send(int fd, const void* buf, size_t len) {
         const ssize_t n = ::send(fd, buf, len, 0);
         return n < 0 ? -errno : n;

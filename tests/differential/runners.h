@@ -39,7 +39,9 @@
     X(enter_timeout_extremes)     \
     X(small_errno_differences)    \
     X(fd_calls)                   \
-    X(memory_devices)
+    X(memory_devices)             \
+    X(foreign_memory)             \
+    X(accept_address_copy_out)
 
 namespace toyos::diff {
 

@@ -3,7 +3,7 @@
 //   B::Ring ring;                       an initialised ring (16 SQ entries)
 //   static B::io_uring_*                the liburing functions of liburing_api.h
 //   dir_fd(), create_file(), open_file(), file_content(), tcp_socket(), tcp_listener(),
-//   tcp_pair(), bound_socket(), send(), close()    plain syscalls of that side
+//   tcp_pair(), bound_socket(), connect(), send(), close()    plain syscalls of that side
 // Every buffer handed to a kernel is a local of the scenario: on toyos that is the toy
 // process's own stack, which is user memory.
 #pragma once
@@ -20,6 +20,10 @@ namespace toyos::diff {
 
 // A fd number no scenario opens, on either side.
 constexpr int kBadFd = 999;
+// An address no process has on either side: below Linux's mmap_min_addr, in no toyos region.
+inline void* unmapped_address() {
+    return reinterpret_cast<void*>(uintptr_t{0x1000});
+}
 // A CQE wait that takes this long means a completion was lost.
 constexpr long long kWaitSeconds = 10;
 

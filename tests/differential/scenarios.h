@@ -1337,4 +1337,152 @@ Outcome scenario_memory_devices(B& b) {
     return o;
 }
 
+// --- memory the caller does not have ---------------------------------------------------------
+// Linux fails a bad data buffer when the operation runs (the SQE is consumed, its CQE is
+// -EFAULT, a link chain breaks there: earlier links ran, later ones -ECANCELED), but memory it
+// copies at prep (iovec arrays, msghdrs, paths, timespecs, sockaddrs to send) fails the SQE at
+// prep (the whole chain -ECANCELED). toyos must answer each the same way.
+template <class B>
+Outcome scenario_foreign_memory(B& b) {
+    Outcome o;
+    void* bad = unmapped_address();
+    const int fd = b.create_file("foreign.txt", "0123456789");
+    int server = -1, client = -1;
+    if (b.tcp_pair(&server, &client) < 0) o.failures.push_back("tcp_pair");
+    // Two such SQEs in one submission: both consumed, both -EFAULT (toyos used to stop the
+    // submission at the first, and submit_and_wait(2) never returned).
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, bad, 4, 0);
+    tag(s, 1);
+    s = next_sqe(b, o);
+    B::io_uring_prep_read(s, fd, bad, 4, 0);
+    tag(s, 2);
+    fact(o, "two foreign reads: io_uring_submit_and_wait(2)",
+         B::io_uring_submit_and_wait(&b.ring, 2));
+    reap(b, o, "two foreign reads", 2, false);
+    // Each case as the middle of NOP -> case -> NOP.
+    uint64_t base = 10;
+    auto chained = [&](const std::string& what, auto&& prep) {
+        io_uring_sqe* q = next_sqe(b, o);
+        B::io_uring_prep_nop(q);
+        tag(q, base + 1, IOSQE_IO_LINK);
+        q = next_sqe(b, o);
+        prep(q);
+        tag(q, base + 2, IOSQE_IO_LINK);
+        q = next_sqe(b, o);
+        B::io_uring_prep_nop(q);
+        tag(q, base + 3);
+        submit(b, o, what);
+        reap(b, o, what, 3, true);
+        expect_cq_empty(b, o, what);
+        base += 10;
+    };
+    char buf[16];
+    iovec bad_buf{bad, 4};
+    iovec good{buf, sizeof(buf)};
+    msghdr bad_iov_msg{};
+    bad_iov_msg.msg_iov = &bad_buf;
+    bad_iov_msg.msg_iovlen = 1;
+    msghdr bad_name_msg{};
+    bad_name_msg.msg_name = bad;
+    bad_name_msg.msg_namelen = sizeof(sockaddr_in);
+    bad_name_msg.msg_iov = &good;
+    bad_name_msg.msg_iovlen = 1;
+    chained("read into it", [&](io_uring_sqe* q) { B::io_uring_prep_read(q, fd, bad, 4, 0); });
+    chained("write from it", [&](io_uring_sqe* q) { B::io_uring_prep_write(q, fd, bad, 4, 0); });
+    chained("readv, the iovec array there", [&](io_uring_sqe* q) {
+        B::io_uring_prep_readv(q, fd, static_cast<const iovec*>(bad), 1, 0);
+    });
+    chained("readv, an iovec's buffer there",
+            [&](io_uring_sqe* q) { B::io_uring_prep_readv(q, fd, &bad_buf, 1, 0); });
+    chained("openat, the path there", [&](io_uring_sqe* q) {
+        B::io_uring_prep_openat(q, b.dir_fd(), static_cast<const char*>(bad), O_RDONLY, 0);
+    });
+    chained("timeout, the timespec there", [&](io_uring_sqe* q) {
+        B::io_uring_prep_timeout(q, static_cast<__kernel_timespec*>(bad), 0, 0);
+    });
+    chained("sendmsg, the msghdr there", [&](io_uring_sqe* q) {
+        B::io_uring_prep_sendmsg(q, client, static_cast<const msghdr*>(bad), 0);
+    });
+    chained("recvmsg, the msghdr there", [&](io_uring_sqe* q) {
+        B::io_uring_prep_recvmsg(q, server, static_cast<msghdr*>(bad), 0);
+    });
+    chained("sendmsg, an iovec's buffer there",
+            [&](io_uring_sqe* q) { B::io_uring_prep_sendmsg(q, client, &bad_iov_msg, 0); });
+    chained("sendmsg, the name there",
+            [&](io_uring_sqe* q) { B::io_uring_prep_sendmsg(q, client, &bad_name_msg, 0); });
+    chained("send from it", [&](io_uring_sqe* q) { B::io_uring_prep_send(q, client, bad, 4, 0); });
+    chained("connect, the address there", [&](io_uring_sqe* q) {
+        B::io_uring_prep_connect(q, b.tcp_socket(), static_cast<const sockaddr*>(bad),
+                                 sizeof(sockaddr_in));
+    });
+    b.send(client, "hello", 5);
+    chained("recv into it, data waiting",
+            [&](io_uring_sqe* q) { B::io_uring_prep_recv(q, server, bad, 4, 0); });
+    // On TCP the sender's name is 0 bytes: nothing is written there, msg_namelen becomes 0.
+    chained("recvmsg on TCP, the name there",
+            [&](io_uring_sqe* q) { B::io_uring_prep_recvmsg(q, server, &bad_name_msg, 0); });
+    fact(o, "recvmsg on TCP: msg_namelen after", bad_name_msg.msg_namelen);
+    iovec reg{buf, sizeof(buf)};
+    fact(o, "register a buffer", B::io_uring_register_buffers(&b.ring, &reg, 1));
+    chained("read_fixed outside the registered buffer",
+            [&](io_uring_sqe* q) { B::io_uring_prep_read_fixed(q, fd, bad, 4, 0, 0); });
+    chained("read_fixed with an unregistered index",
+            [&](io_uring_sqe* q) { B::io_uring_prep_read_fixed(q, fd, buf, 4, 0, 3); });
+    fact(o, "unregister", B::io_uring_unregister_buffers(&b.ring));
+    b.close(fd);
+    b.close(server);
+    b.close(client);
+    return o;
+}
+
+// --- ACCEPT's address ------------------------------------------------------------------------
+// Linux reads *addrlen when the connection is accepted, not at submission, writes at most that
+// many bytes of the address and sets *addrlen to the full length; a bad addr or addrlen is the
+// CQE's -EFAULT (the connection is dropped), a negative *addrlen its -EINVAL.
+template <class B>
+Outcome scenario_accept_address_copy_out(B& b) {
+    Outcome o;
+    sockaddr_in to{};
+    const int lfd = b.tcp_listener(&to);
+    if (lfd < 0) o.failures.push_back("tcp_listener");
+    unsigned char peer[64];
+    socklen_t len = 0;
+    uint64_t id = 1;
+    // Submits ACCEPT(addr, lenp) with *addrlen = before, sets it to after, connects.
+    auto accept_one = [&](const std::string& what, void* addr, socklen_t* lenp, socklen_t before,
+                          socklen_t after) {
+        std::memset(peer, 0x55, sizeof(peer));
+        if (lenp == &len) len = before;
+        io_uring_sqe* s = next_sqe(b, o);
+        B::io_uring_prep_accept(s, lfd, static_cast<sockaddr*>(addr), lenp, 0);
+        tag(s, id);
+        submit(b, o, what);
+        if (lenp == &len) len = after;
+        const int c = b.tcp_socket();
+        fact(o, what + ": connect", b.connect(c, &to));
+        Step& step = reap(b, o, what, 1, true, {id});
+        const int res = res_of(step, id);
+        if (res >= 0) b.close(res);
+        b.close(c);
+        fact(o, what + ": *addrlen after", static_cast<long long>(len));
+        fact(o, what + ": family written", peer[0] == AF_INET && peer[1] == 0);
+        fact(o, what + ": address written", peer[4] == 127 && peer[7] == 1);
+        std::string untouched;  // (not the port's bytes 2-3: ephemeral, differ between sides)
+        for (size_t i = 0; i < sizeof(peer); ++i)
+            if (i != 2 && i != 3 && peer[i] == 0x55) untouched += std::to_string(i) + ",";
+        o.facts.push_back(what + ": bytes left alone " + untouched);
+        ++id;
+    };
+    accept_one("addrlen 0, raised to 128 before the connection", peer, &len, 0, 128);
+    accept_one("addrlen 4", peer, &len, 4, 4);
+    accept_one("addrlen 0", peer, &len, 0, 0);
+    accept_one("addrlen -1", peer, &len, 0, static_cast<socklen_t>(-1));
+    accept_one("addr unmapped", unmapped_address(), &len, 16, 16);
+    accept_one("addrlen unmapped", peer, static_cast<socklen_t*>(unmapped_address()), 0, 0);
+    accept_one("no addr", nullptr, nullptr, 0, 0);
+    b.close(lfd);
+    return o;
+}
+
 }  // namespace toyos::diff

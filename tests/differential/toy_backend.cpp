@@ -158,6 +158,9 @@ class ToyBackend {
         return r < 0 ? r : static_cast<long long>(st.st_rdev);
     }
 
+    int connect(int fd, const sockaddr_in* addr) {
+        return sys::connect(fd, reinterpret_cast<const sockaddr*>(addr), sizeof(*addr));
+    }
     long send(int fd, const void* buf, size_t len) {
         return sys::send(fd, buf, len, 0);
     }

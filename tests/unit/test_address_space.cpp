@@ -2,6 +2,7 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "kernel/address_space.h"
 
@@ -81,6 +82,48 @@ TEST(AddressSpace, RemoveOnlyWholeMappableRegionsAndPinsOutliveIt) {
     auto stack = HostMapping::anonymous(4096, PROT_READ | PROT_WRITE).value();
     as.add(Region{stack->start(), stack->start() + 4096, true, RegionKind::Stack, stack});
     EXPECT_EQ(as.remove(stack->start(), 4096).error(), EINVAL);  // a stack is not munmap'able
+}
+
+// PROT_NONE memory is the process's, but no access reaches it: every copy and the string
+// copy answer EFAULT without touching it (they used to read it and the host's SIGSEGV killed
+// the whole kernel).
+TEST(AddressSpace, ProtNoneRegionRefusesEveryAccess) {
+    AddressSpace as;
+    auto m = HostMapping::anonymous(4096, PROT_NONE).value();
+    as.add(Region{m->start(), m->start() + m->length(), false, RegionKind::Anonymous, m, false});
+    EXPECT_EQ(as.access(m->start(), 16, Access::Read).error(), EFAULT);
+    EXPECT_EQ(as.access(m->start(), 16, Access::Write).error(), EFAULT);
+    int v = 0;
+    EXPECT_EQ(as.copy_from_user(&v, UserPtr<int>(m->start() + 64)).error(), EFAULT);
+    EXPECT_EQ(as.copy_string_from_user(UserPtr<char>(m->start()), 4096).error(), EFAULT);
+}
+
+// Views of one shared block: each has its own address and protection, the pages are shared,
+// and the lookup finds each exactly however many there are.
+TEST(AddressSpace, SharedViewsAreRegionsOfTheirOwn) {
+    AddressSpace as;
+    auto block = HostMapping::shared(3 * 4096).value();
+    std::vector<MappingRef> views;
+    for (int i = 0; i < 6; ++i) {
+        auto v = block->view(i < 5 ? 4096 : 3 * 4096, PROT_READ | PROT_WRITE).value();
+        as.add(Region{v->start(), v->start() + v->length(), true, RegionKind::Ring, v});
+        views.push_back(v);
+    }
+    auto ro = block->view(4096, PROT_READ).value();
+    as.add(Region{ro->start(), ro->start() + ro->length(), false, RegionKind::Ring, ro});
+    for (size_t i = 0; i < views.size(); ++i)
+        for (size_t j = 0; j < i; ++j) EXPECT_NE(views[i]->start(), views[j]->start());
+    const uintptr_t full = views[5]->start();
+    EXPECT_TRUE(as.access(full + 2 * 4096, 4096, Access::Write).ok());
+    EXPECT_EQ(as.access(views[0]->start() + 4096, 1, Access::Read).error(), EFAULT);
+    EXPECT_EQ(as.access(ro->start(), 4, Access::Write).error(), EFAULT);
+    ASSERT_TRUE(as.access(ro->start(), 4, Access::Read).ok());
+    static_cast<char*>(views[5]->base())[7] = 'x';  // one set of pages
+    EXPECT_EQ(static_cast<char*>(ro->base())[7], 'x');
+    EXPECT_EQ(static_cast<char*>(block->base())[7], 'x');
+    ASSERT_TRUE(as.remove(views[2]->start(), 4096).ok());
+    EXPECT_TRUE(as.access(views[1]->start(), 4096, Access::Write).ok());
+    EXPECT_TRUE(as.access(full, 3 * 4096, Access::Write).ok());
 }
 
 }  // namespace

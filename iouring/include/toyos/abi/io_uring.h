@@ -48,6 +48,11 @@
 //    consumes only the SQEs that fit and answers -EAGAIN when none does (Linux's answer when
 //    it cannot allocate a request). Registered buffers are charged in whole pages against
 //    --max-registered-bytes, as Linux charges RLIMIT_MEMLOCK: -ENOMEM beyond, as in Linux.
+//  * A data buffer that is not the process's memory (or not writable for a read) is found when
+//    the request is issued, before the host touches anything, where Linux finds it when the
+//    copy faults: the CQE is -EFAULT as on Linux, but also where Linux would copy nothing (a
+//    READ at end of file: 0 there; a READ on a file not open for reading: -EBADF there) and
+//    without waiting first (a RECV on an idle socket: Linux waits, then -EFAULT).
 //  * Fault injection (toyos run --fault; docs/reliability.md) changes results on purpose: an
 //    injected error completes the request with -errno without running it, an injected short
 //    read or write runs with a smaller length (res is what moved, and a short result breaks
