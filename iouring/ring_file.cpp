@@ -18,7 +18,9 @@ RingFile::~RingFile() {
 
 kernel::Result<kernel::Region> RingFile::mmap(kernel::Process& proc, size_t length, uint64_t offset,
                                               int prot) {
-    if (proc.pid() != ring_->owner_pid()) return kernel::err(EACCES);
+    // Any process that holds the ring's fd may map it (an inherited fd: spawn copies fds 0-2),
+    // as on Linux; each mapping is that process's own view, which goes with it.
+    (void)proc;
     const RingMemory& mem = ring_->memory();
     const kernel::MappingRef* backing = nullptr;
     switch (offset & IORING_OFF_MMAP_MASK) {

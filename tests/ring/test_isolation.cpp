@@ -283,7 +283,7 @@ TEST(Isolation, CreatedFilesNeverCarrySetIdBits) {
 // spawn copies fds 0-2, so a ring set up on fd 0 is the child's too. As in Linux, a request
 // runs in its submitter's context (its memory, its fd table), and a process's exit cancels
 // what it submitted while the ring lives on for the others.
-io_uring g_shared;  // the creator's ring (the child uses the creator's mapping of it)
+io_uring g_shared;  // the creator's ring (a living creator's mapping: one host memory)
 
 bool exists(const char* path) {
     struct stat st {};
@@ -401,27 +401,33 @@ struct Orphaned {
 } g_orphaned;
 constexpr uint64_t kTimeoutTag = 0x71, kOpenatTag = 0x72, kReadTag = 0x73, kDrainTag = 0x74;
 
+io_uring_params g_shared_params;  // as the creator's io_uring_setup filled them
+io_uring g_orphan_ring;           // the child's own mapping of the inherited ring
+
 int orphan_child() {
     T_CHECK(await_file("/reaped") == 0);
+    // The creator's mappings went with it (as its mm would on Linux): the child maps the ring
+    // it inherited on fd 0 itself.
+    T_CHECK(io_uring_queue_mmap(0, &g_shared_params, &g_orphan_ring) == 0);
     const int own = sys::open("/child.txt", O_RDONLY);
     T_CHECK(own >= 0);
     char buf[16] = {};
-    io_uring_sqe* sqe = io_uring_get_sqe(&g_shared);
+    io_uring_sqe* sqe = io_uring_get_sqe(&g_orphan_ring);
     T_CHECK(sqe != nullptr);
     io_uring_prep_read(sqe, own, buf, sizeof(buf) - 1, 0);
     sqe->user_data = kReadTag;
-    T_CHECK(io_uring_submit(&g_shared) == 1);
+    T_CHECK(io_uring_submit(&g_orphan_ring) == 1);
     // The creator's three CQEs (posted at its exit) and the READ's.
     for (int i = 0; i < 4; ++i) {
         io_uring_cqe* cqe = nullptr;
         __kernel_timespec ts{3, 0};
-        if (io_uring_wait_cqe_timeout(&g_shared, &cqe, &ts) != 0) break;
+        if (io_uring_wait_cqe_timeout(&g_orphan_ring, &cqe, &ts) != 0) break;
         ++g_orphaned.cqes;
         if (cqe->user_data == kReadTag) g_orphaned.read_res = cqe->res;
         if (cqe->user_data == kTimeoutTag) g_orphaned.timeout_res = cqe->res;
         if (cqe->user_data == kOpenatTag) g_orphaned.openat_res = cqe->res;
         if (cqe->user_data == kDrainTag) g_orphaned.drained_res = cqe->res;
-        io_uring_cqe_seen(&g_shared, cqe);
+        io_uring_cqe_seen(&g_orphan_ring, cqe);
     }
     std::memcpy(g_orphaned.read_data, buf, sizeof(buf));
     sys::sleep_ns(400'000'000);  // past the creator's timeout
@@ -430,7 +436,8 @@ int orphan_child() {
 
 int orphan_creator() {
     T_CHECK(sys::close(0) == 0);
-    T_CHECK(io_uring_queue_init(8, &g_shared, 0) == 0);
+    g_shared_params = io_uring_params{};
+    T_CHECK(io_uring_queue_init_params(8, &g_shared, &g_shared_params) == 0);
     T_CHECK(g_shared.ring_fd == 0);
     static __kernel_timespec ts{0, 300'000'000};
     io_uring_sqe* t = io_uring_get_sqe(&g_shared);

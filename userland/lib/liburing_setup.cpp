@@ -9,6 +9,13 @@ int io_uring_queue_init_params(unsigned entries, io_uring* ring, io_uring_params
     std::memset(ring, 0, sizeof(*ring));
     const int fd = sys::io_uring_setup(entries, p);
     if (fd < 0) return fd;
+    const int r = io_uring_queue_mmap(fd, p, ring);
+    if (r < 0) sys::close(fd);
+    return r;
+}
+
+int io_uring_queue_mmap(int fd, io_uring_params* p, io_uring* ring) {
+    std::memset(ring, 0, sizeof(*ring));
     // One mapping for both rings (IORING_FEAT_SINGLE_MMAP), one for the SQEs.
     size_t sq_sz = p->sq_off.array + p->sq_entries * sizeof(unsigned);
     const size_t cqe_size =
@@ -19,18 +26,13 @@ int io_uring_queue_init_params(unsigned entries, io_uring* ring, io_uring_params
     const size_t ring_sz = sq_sz > cq_sz ? sq_sz : cq_sz;
     void* rings = sys::mmap(nullptr, ring_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
                             IORING_OFF_SQ_RING);
-    if (rings == MAP_FAILED) {
-        const int e = sys::last_mmap_error();
-        sys::close(fd);
-        return -e;
-    }
+    if (rings == MAP_FAILED) return -sys::last_mmap_error();
     const size_t sqes_sz = p->sq_entries * sqe_size;
     void* sqes = sys::mmap(nullptr, sqes_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
                            IORING_OFF_SQES);
     if (sqes == MAP_FAILED) {
         const int e = sys::last_mmap_error();
         sys::munmap(rings, ring_sz);
-        sys::close(fd);
         return -e;
     }
     auto* base = static_cast<char*>(rings);

@@ -62,6 +62,9 @@ struct io_uring {
 // --- setup, submission, completion (userland/lib/liburing_*.cpp) ----------------------------
 int io_uring_queue_init(unsigned entries, io_uring* ring, unsigned flags);
 int io_uring_queue_init_params(unsigned entries, io_uring* ring, io_uring_params* p);
+// Maps the rings of an io_uring fd set up elsewhere (`p` as io_uring_setup filled it): another
+// view of the same ring, as liburing's io_uring_queue_mmap. 0 or -errno; `fd` stays open.
+int io_uring_queue_mmap(int fd, io_uring_params* p, io_uring* ring);
 void io_uring_queue_exit(io_uring* ring);
 int io_uring_submit(io_uring* ring);
 int io_uring_submit_and_wait(io_uring* ring, unsigned wait_nr);
