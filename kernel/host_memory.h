@@ -17,7 +17,7 @@ class HostMapping {
     // Anonymous, zero-filled, page-aligned memory; `guard` adds an inaccessible page below.
     static Result<std::shared_ptr<HostMapping>> anonymous(size_t length, int prot,
                                                           bool guard = false);
-    // Anonymous shared memory (ring memory): one set of pages that view() can map again.
+    // Shared memory (ring memory; a memfd of its own): one set of pages view() can map again.
     static Result<std::shared_ptr<HostMapping>> shared(size_t length);
     // A second mapping of this shared memory's first `length` bytes (rounded up to pages), at
     // an address of its own and with its own protection: what a process's mmap of a ring fd
@@ -49,6 +49,7 @@ class HostMapping {
     size_t length_;
     bool owned_;
     std::shared_ptr<const void> owner_;
+    int memfd_ = -1;  // shared(): the pages' file, which view() maps again
 };
 
 using MappingRef = std::shared_ptr<HostMapping>;
