@@ -78,6 +78,9 @@ IoUringManager::~IoUringManager() {
         rings.swap(kernel_rings_);
     }
     for (auto& [pid, kr] : rings) kr->ring->shutdown();
+    // A timer callback may still be in a ring's issue loop, about to flush an executor, after
+    // the request it issued completed and the ring went: the timer thread ends first.
+    timers_.stop();
     host_.reset();
 }
 

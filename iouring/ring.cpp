@@ -231,6 +231,7 @@ void SyscallCompletionRing::note_submitter(kernel::Process& p) {
 
 uint32_t SyscallCompletionRing::submit_sqes(uint32_t to_submit, kernel::Process& submitter) {
     const uint32_t tail = mem_.sq_tail().load(std::memory_order_acquire);
+    mem_.tsan_acquire_sq_tail();
     uint32_t head = cached_sq_head_.load(std::memory_order_relaxed);
     // A hostile tail cannot make us consume more than one ring's worth.
     uint32_t n = std::min({to_submit, tail - head, mem_.sq_entries()});

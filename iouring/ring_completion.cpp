@@ -262,6 +262,7 @@ void SyscallCompletionRing::publish_cq_tail_locked(uint32_t tail) {
     const uint32_t old = mem_.cq_tail().load(std::memory_order_relaxed);
     if (tail == old) return;
     mem_.cq_tail().store(tail, std::memory_order_release);
+    mem_.tsan_release_cq_tail();
     if (stats_.enabled) {
         RingStats::add(stats_.cqes_posted, tail - old);
         observe_ |= kObserveLatency;  // the next completion is a latency sample

@@ -42,6 +42,7 @@ kernel::Result<kernel::Region> RingFile::mmap(kernel::Process& proc, size_t leng
     kernel::MappingRef view = TOYOS_TRY((*backing)->view(length, prot));
     const uintptr_t start = view->start();
     const size_t span = view->length();
+    if (backing == &mem.rings()) mem.add_view(start);
     return kernel::Region{
         start,           start + span,     (prot & PROT_WRITE) != 0, kernel::RegionKind::Ring,
         std::move(view), prot != PROT_NONE};

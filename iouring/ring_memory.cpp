@@ -63,3 +63,29 @@ void RingMemory::fill_offsets(io_sqring_offsets* sq, io_cqring_offsets* cq) cons
 }
 
 }  // namespace toyos::iouring
+
+#ifdef TOYOS_TSAN
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+
+namespace toyos::iouring {
+
+void RingMemory::add_view(uintptr_t rings_view_base) const {
+    std::lock_guard lock(views_->mutex);
+    views_->bases.push_back(rings_view_base);
+}
+
+void RingMemory::tsan_release_cq_tail() const {
+    std::lock_guard lock(views_->mutex);
+    for (uintptr_t base : views_->bases)
+        __tsan_release(reinterpret_cast<void*>(base + cq_tail_off_));
+}
+
+void RingMemory::tsan_acquire_sq_tail() const {
+    std::lock_guard lock(views_->mutex);
+    for (uintptr_t base : views_->bases)
+        __tsan_acquire(reinterpret_cast<void*>(base + sq_tail_off_));
+}
+
+}  // namespace toyos::iouring
+#endif

@@ -10,9 +10,20 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "kernel/host_memory.h"
 #include "toyos/abi/io_uring.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define TOYOS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TOYOS_TSAN 1
+#endif
+#endif
 
 namespace toyos::iouring {
 
@@ -59,12 +70,36 @@ class RingMemory {
 
     RingMemory() = default;
 
+    // ThreadSanitizer only (no-ops elsewhere). Each mmap of the ring fd is a view of its own
+    // (RingFile::mmap), so the kernel's release store of the CQ tail and a process's acquire
+    // load of it are at different addresses of one physical page: the hardware pairs them,
+    // TSan cannot, and it reports every byte the kernel wrote for a completion (a READ's
+    // buffer, a RECVMSG's name) as a race with the process reading it after the CQE. So the
+    // kernel also releases at each view's CQ tail when it publishes, and acquires at each
+    // view's SQ tail when it consumes.
+#ifdef TOYOS_TSAN
+    void add_view(uintptr_t rings_view_base) const;
+    void tsan_release_cq_tail() const;
+    void tsan_acquire_sq_tail() const;
+#else
+    void add_view(uintptr_t) const {}
+    void tsan_release_cq_tail() const {}
+    void tsan_acquire_sq_tail() const {}
+#endif
+
   private:
     std::atomic_ref<uint32_t> word(uint32_t off) const {
         return std::atomic_ref<uint32_t>(
             *reinterpret_cast<uint32_t*>(static_cast<char*>(rings_->base()) + off));
     }
 
+    struct Views {
+        std::mutex mutex;
+        std::vector<uintptr_t> bases;  // of the rings block's views (stale ones are harmless)
+    };
+#ifdef TOYOS_TSAN
+    std::shared_ptr<Views> views_ = std::make_shared<Views>();
+#endif
     kernel::MappingRef rings_, sqes_;
     uint32_t sq_entries_ = 0, cq_entries_ = 0, sq_mask_ = 0, cq_mask_ = 0;
     uint32_t sqe_size_ = 64, cqe_size_ = 16;

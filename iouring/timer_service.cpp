@@ -8,12 +8,16 @@ namespace toyos::iouring {
 TimerService::TimerService() : thread_([this] { loop(); }) {}
 
 TimerService::~TimerService() {
+    stop();
+}
+
+void TimerService::stop() {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
 }
 
 void TimerService::arm(Request* req, Clock::time_point deadline, Callback on_fire) {

@@ -21,6 +21,9 @@ class TimerService {
 
     TimerService();
     ~TimerService();
+    // Ends the timer thread (idempotent): after it, no callback runs or is still running, so
+    // what callbacks use (the executors) can go.
+    void stop();
     TimerService(const TimerService&) = delete;
     TimerService& operator=(const TimerService&) = delete;
 
