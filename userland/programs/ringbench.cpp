@@ -441,6 +441,8 @@ int device_size(const char* path, uint64_t& size) {
 int lay_out(const Options& o, uint64_t size) {
     struct stat existing {};
     if (sys::stat(o.filename, &existing) == 0 && !S_ISREG(existing.st_mode)) {
+        // A character device (/dev/zero) has no size to lay out: --size is the region.
+        if (S_ISCHR(existing.st_mode)) return 0;
         if (!S_ISBLK(existing.st_mode)) return -EINVAL;
         uint64_t have = 0;
         if (int r = device_size(o.filename, have); r < 0) return r;
