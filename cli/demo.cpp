@@ -15,6 +15,7 @@
 #include <string>
 
 #include "iouring/manager.h"
+#include "iouring/ops/op_def.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"
 

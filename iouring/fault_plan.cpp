@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "iouring/ops/op_def.h"
 #include "iouring/request.h"
 
 namespace toyos::iouring {
@@ -93,22 +94,16 @@ bool parse_target(const std::string& t, FaultRule& r) {
         return true;
     }
     for (int op = 0; op < 256; ++op) {
-        const char* name = opcode_name(static_cast<uint8_t>(op));
-        if (name == nullptr || op == IORING_OP_NOP || op == IORING_OP_TIMEOUT ||
-            op == IORING_OP_LINK_TIMEOUT || op == IORING_OP_ASYNC_CANCEL)
-            continue;  // completed by the ring itself, never run by an executor
-        if (lower(name) == t) {
+        const OpDef& def = op_def(static_cast<uint8_t>(op));
+        // What the ring completes itself is never run by an executor: nothing to inject.
+        if (def.name == nullptr || def.issue_on != IssueOn::Executor) continue;
+        if (lower(def.name) == t) {
             r.target = FaultRule::Target::Opcode;
             r.opcode = static_cast<uint8_t>(op);
             return true;
         }
     }
     return false;
-}
-
-// Operations whose byte count a short result can cut.
-bool can_be_short(uint8_t opcode) {
-    return is_read_write(opcode) || opcode == IORING_OP_SEND || opcode == IORING_OP_RECV;
 }
 
 }  // namespace
@@ -204,7 +199,7 @@ bool FaultPlan::parse(const std::string& spec, FaultRule& out, std::string& erro
         return false;
     }
     if (r.target == FaultRule::Target::Opcode && r.action.kind == FaultAction::Kind::Short &&
-        !can_be_short(r.opcode)) {
+        !op_def(r.opcode).can_be_short) {
         error = "short= applies to reads, writes, send and recv, not '" + parts[0] + "'";
         return false;
     }
@@ -253,7 +248,8 @@ FaultAction FaultPlan::decide(int ring_id, uint64_t seq, uint8_t opcode, uint64_
             continue;
         }
         // A short needs something to cut: at least 2 bytes of a read or write.
-        if (r.action.kind == FaultAction::Kind::Short && (!can_be_short(opcode) || bytes < 2))
+        if (r.action.kind == FaultAction::Kind::Short &&
+            (!op_def(opcode).can_be_short || bytes < 2))
             continue;
         // Every matching rule counts the request, so one rule's `every` does not depend on
         // whether an earlier rule fired; the first rule that fires decides.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "iouring/ops/op_def.h"
 #include "iouring/request.h"
 #include "iouring/ring.h"
 #include "iouring/ring_closer.h"
@@ -306,95 +307,25 @@ unsigned HostReactor::drain_requests() {
 bool HostReactor::prep(Request* r) {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     if (sqe == nullptr) return false;
+    const OpDef& def = op_def(r->opcode);
     const Mirror* m = nullptr;
-    if (r->opcode == IORING_OP_READ_FIXED || r->opcode == IORING_OP_WRITE_FIXED ||
-        (r->sqe_flags & IOSQE_FIXED_FILE)) {
+    if (def.fixed_buffer || (r->sqe_flags & IOSQE_FIXED_FILE)) {
         auto it = mirrors_.find(r->ring);
         if (it != mirrors_.end()) m = &it->second;
     }
-    int fd = r->host_fd;
+    HostTarget target{r->host_fd, -1};
     bool fixed_file = false;
     if ((r->sqe_flags & IOSQE_FIXED_FILE) && m != nullptr && m->file_base >= 0 &&
         static_cast<unsigned>(r->sqe_fd) < m->file_count) {
-        fd = m->file_base + r->sqe_fd;
+        target.fd = m->file_base + r->sqe_fd;
         fixed_file = true;
         if (config_.count_ops) count(fixed_file_ops);
     }
-    const bool fixed_buf = m != nullptr && m->buf_base >= 0 && r->buf_index < m->buf_count;
-    switch (r->opcode) {
-        case IORING_OP_READ:
-            io_uring_prep_read(sqe, fd, r->addr, r->len, r->off);
-            sqe->rw_flags = static_cast<__kernel_rwf_t>(r->op_flags);
-            break;
-        case IORING_OP_WRITE:
-            io_uring_prep_write(sqe, fd, r->addr, r->len, r->off);
-            sqe->rw_flags = static_cast<__kernel_rwf_t>(r->op_flags);
-            break;
-        case IORING_OP_READ_FIXED:
-        case IORING_OP_WRITE_FIXED: {
-            const bool rd = r->opcode == IORING_OP_READ_FIXED;
-            if (fixed_buf) {
-                if (rd)
-                    io_uring_prep_read_fixed(sqe, fd, r->addr, r->len, r->off,
-                                             m->buf_base + r->buf_index);
-                else
-                    io_uring_prep_write_fixed(sqe, fd, r->addr, r->len, r->off,
-                                              m->buf_base + r->buf_index);
-                if (config_.count_ops) count(fixed_buffer_ops);
-            } else if (rd) {
-                io_uring_prep_read(sqe, fd, r->addr, r->len, r->off);
-            } else {
-                io_uring_prep_write(sqe, fd, r->addr, r->len, r->off);
-            }
-            sqe->rw_flags = static_cast<__kernel_rwf_t>(r->op_flags);
-            break;
-        }
-        case IORING_OP_READV:
-            io_uring_prep_readv(sqe, fd, r->iov, r->iovcnt, r->off);
-            sqe->rw_flags = static_cast<__kernel_rwf_t>(r->op_flags);
-            break;
-        case IORING_OP_WRITEV:
-            io_uring_prep_writev(sqe, fd, r->iov, r->iovcnt, r->off);
-            sqe->rw_flags = static_cast<__kernel_rwf_t>(r->op_flags);
-            break;
-        case IORING_OP_FSYNC:
-            io_uring_prep_fsync(sqe, fd, r->op_flags);
-            break;
-        case IORING_OP_SEND:
-            io_uring_prep_send(sqe, fd, r->addr, r->len,
-                               static_cast<int>(r->op_flags) | MSG_NOSIGNAL);
-            break;
-        case IORING_OP_RECV:
-            io_uring_prep_recv(sqe, fd, r->addr, r->len, static_cast<int>(r->op_flags));
-            break;
-        case IORING_OP_SENDMSG:
-            io_uring_prep_sendmsg(sqe, fd, &r->msg, r->op_flags | MSG_NOSIGNAL);
-            break;
-        case IORING_OP_RECVMSG:
-            io_uring_prep_recvmsg(sqe, fd, &r->msg, r->op_flags);
-            break;
-        case IORING_OP_ACCEPT:
-            // The request's storage, not the caller's memory (finish_accept copies it out).
-            if (r->user_sockaddr != 0)
-                io_uring_prep_accept(sqe, fd, reinterpret_cast<sockaddr*>(&r->sockaddr),
-                                     &r->sockaddr_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-            else
-                io_uring_prep_accept(sqe, fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-            break;
-        case IORING_OP_CONNECT:
-            io_uring_prep_connect(sqe, fd, reinterpret_cast<sockaddr*>(&r->sockaddr),
-                                  r->sockaddr_len);
-            break;
-        case IORING_OP_URING_CMD:
-            // The checked command, as submitted; its buffer is pinned by the request.
-            io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, nullptr, 0, 0);
-            sqe->cmd_op = r->cmd_op;
-            std::memcpy(sqe->cmd, r->cmd, sizeof(r->cmd));
-            break;
-        default:
-            io_uring_prep_nop(sqe);  // unreachable: supports() filters
-            break;
+    if (def.fixed_buffer && m != nullptr && m->buf_base >= 0 && r->buf_index < m->buf_count) {
+        target.fixed_buffer = m->buf_base + r->buf_index;
+        if (config_.count_ops) count(fixed_buffer_ops);
     }
+    def.host_prep(*sqe, *r, target);  // supports() took only rows with a host_prep
     if (fixed_file) sqe->flags |= IOSQE_FIXED_FILE;
     if (r->sqe_flags & IOSQE_ASYNC) sqe->flags |= IOSQE_ASYNC;
     io_uring_sqe_set_data(sqe, r);
@@ -408,10 +339,9 @@ void HostReactor::complete_gathered(Request** reqs, int32_t* res, unsigned n) {
         Request* r = reqs[i];
         r->exec_state.store(ExecState::Done, std::memory_order_release);
         if (kind_ != Kind::General) device_ops.fetch_add(1, std::memory_order_relaxed);
-        if (r->opcode == IORING_OP_ACCEPT && res[i] >= 0) {
-            res[i] = r->ring->finish_accept(*r, res[i]);
-        } else if (r->opcode == IORING_OP_RECVMSG && res[i] >= 0) {
-            if (int e = r->ring->write_back_msghdr(*r); e < 0) res[i] = e;
+        // What the operation still does in the kernel (ACCEPT installs the socket, ...).
+        if (res[i] >= 0) {
+            if (const auto finish = op_def(r->opcode).finish) res[i] = finish(*r, res[i]);
         }
     }
     // One lock and one wakeup per toy ring and batch.

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "iouring/host_reactor.h"
+#include "iouring/ops/op_def.h"
 #include "iouring/request.h"
 #include "iouring/ring.h"
 #include "kernel/log.h"
@@ -98,7 +99,7 @@ HostReactor& HostRingExecutor::reactor_for(const SyscallCompletionRing* ring) co
 }
 
 HostReactor& HostRingExecutor::reactor_for(const Request& req) const {
-    if (req.opcode == IORING_OP_URING_CMD && passthrough_) return *passthrough_;
+    if (op_def(req.opcode).host == HostLane::Passthrough && passthrough_) return *passthrough_;
     // A toy IOPOLL ring's O_DIRECT I/O on a device whose queue polls goes to the host IOPOLL
     // ring; the rest (and every other ring) to the ring's general reactor.
     if (iopoll_ && (req.ring->setup_flags() & IORING_SETUP_IOPOLL) && req.file &&
@@ -108,23 +109,12 @@ HostReactor& HostRingExecutor::reactor_for(const Request& req) const {
 }
 
 bool HostRingExecutor::supports(const Request& req) const {
-    if (req.opcode == IORING_OP_URING_CMD) return passthrough_ != nullptr;
-    switch (req.opcode) {
-        case IORING_OP_READ:
-        case IORING_OP_WRITE:
-        case IORING_OP_READV:
-        case IORING_OP_WRITEV:
-        case IORING_OP_READ_FIXED:
-        case IORING_OP_WRITE_FIXED:
-        case IORING_OP_FSYNC:
-        case IORING_OP_SEND:
-        case IORING_OP_RECV:
-        case IORING_OP_SENDMSG:
-        case IORING_OP_RECVMSG:
-        case IORING_OP_ACCEPT:
-        case IORING_OP_CONNECT:
+    switch (op_def(req.opcode).host) {
+        case HostLane::Passthrough:
+            return passthrough_ != nullptr;
+        case HostLane::General:
             break;
-        default:
+        case HostLane::None:
             return false;  // kernel-object ops (OPENAT, CLOSE, LSEEK) run on the thread pool
     }
     if (!features_.ops[req.opcode]) return false;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "iouring/manager.h"
+#include "iouring/ops/op_def.h"
 #include "iouring/request.h"
 
 namespace toyos::iouring {

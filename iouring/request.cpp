@@ -1,7 +1,7 @@
 #include "iouring/request.h"
 
+#include "iouring/ops/op_def.h"
 #include "iouring/ring_closer.h"
-
 #include "iouring/thread_executor.h"
 
 namespace toyos::iouring {
@@ -12,23 +12,9 @@ void Request::run() {
     static_cast<ThreadExecutor*>(executor.load(std::memory_order_acquire))->execute(this);
 }
 
-bool is_read_write(uint8_t opcode) {
-    switch (opcode) {
-        case IORING_OP_READ:
-        case IORING_OP_WRITE:
-        case IORING_OP_READV:
-        case IORING_OP_WRITEV:
-        case IORING_OP_READ_FIXED:
-        case IORING_OP_WRITE_FIXED:
-            return true;
-        default:
-            return false;
-    }
-}
-
 size_t Request::expected_bytes() const {
     if (full_bytes != 0) return full_bytes;
-    if (opcode == IORING_OP_READV || opcode == IORING_OP_WRITEV) {
+    if (op_def(opcode).vectored) {
         size_t n = 0;
         for (uint32_t i = 0; i < iovcnt; ++i) n += iov[i].iov_len;
         return n;
@@ -81,55 +67,6 @@ void Request::reset() {
     exec_state.store(ExecState::Queued, std::memory_order_relaxed);
     cancel_requested.store(false, std::memory_order_relaxed);
     claimed.store(false, std::memory_order_relaxed);
-}
-
-const char* opcode_name(uint8_t opcode) {
-    switch (opcode) {
-        case IORING_OP_NOP:
-            return "NOP";
-        case IORING_OP_READV:
-            return "READV";
-        case IORING_OP_WRITEV:
-            return "WRITEV";
-        case IORING_OP_FSYNC:
-            return "FSYNC";
-        case IORING_OP_READ_FIXED:
-            return "READ_FIXED";
-        case IORING_OP_WRITE_FIXED:
-            return "WRITE_FIXED";
-        case IORING_OP_SENDMSG:
-            return "SENDMSG";
-        case IORING_OP_RECVMSG:
-            return "RECVMSG";
-        case IORING_OP_TIMEOUT:
-            return "TIMEOUT";
-        case IORING_OP_ACCEPT:
-            return "ACCEPT";
-        case IORING_OP_ASYNC_CANCEL:
-            return "ASYNC_CANCEL";
-        case IORING_OP_LINK_TIMEOUT:
-            return "LINK_TIMEOUT";
-        case IORING_OP_CONNECT:
-            return "CONNECT";
-        case IORING_OP_OPENAT:
-            return "OPENAT";
-        case IORING_OP_CLOSE:
-            return "CLOSE";
-        case IORING_OP_READ:
-            return "READ";
-        case IORING_OP_WRITE:
-            return "WRITE";
-        case IORING_OP_SEND:
-            return "SEND";
-        case IORING_OP_RECV:
-            return "RECV";
-        case IORING_OP_URING_CMD:
-            return "URING_CMD";
-        case IORING_OP_TOYOS_LSEEK:
-            return "LSEEK";
-        default:
-            return nullptr;
-    }
 }
 
 }  // namespace toyos::iouring

@@ -94,7 +94,7 @@ struct Request final : kernel::AsyncWork {
     Request* lt_target = nullptr;     // for a LINK_TIMEOUT: the request it guards
     bool issued = false;
     // TIMEOUT: its timer is armed (set under the ring's lock when it is issued). Before that
-    // it is only on its way to issue_ring_op, which alone may complete it: a cancel or a
+    // it is only on its way to Ring::arm_timeout, which alone may complete it: a cancel or a
     // shutdown that claimed it in between completed a request its issue then completed again.
     bool timer_armed = false;
     bool in_chain_wait = false;
@@ -183,8 +183,5 @@ struct IssueList {
         count = 0;
     }
 };
-
-bool is_read_write(uint8_t opcode);
-const char* opcode_name(uint8_t opcode);
 
 }  // namespace toyos::iouring

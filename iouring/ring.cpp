@@ -8,6 +8,7 @@
 
 #include "iouring/clock.h"
 #include "iouring/manager.h"
+#include "iouring/ops/op_def.h"
 #include "iouring/ring_closer.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"
@@ -399,7 +400,8 @@ void SyscallCompletionRing::queue_chain_locked(Request* head, IssueList& to_issu
     // A NOP completes right here (it never leaves the kernel), unless something submitted
     // before it still waits to be issued: a TIMEOUT's count must see it complete after. Issued
     // and completed under one lock, no cancel can see it: it needs no place in the index.
-    if (head->opcode == IORING_OP_NOP && head->link_timeout == nullptr && to_issue.empty()) {
+    if (op_def(head->opcode).issue_on == IssueOn::Inline && head->link_timeout == nullptr &&
+        to_issue.empty()) {
         head->issued = true;
         ++issued_inflight_;
         complete_locked(head, 0, 0, to_issue);
@@ -556,15 +558,15 @@ bool SyscallCompletionRing::issue(Request* req) {
             lt, std::chrono::steady_clock::now() + std::chrono::nanoseconds(lt->timeout_ns),
             &SyscallCompletionRing::on_link_timeout_fired);
     }
-    switch (req->opcode) {
-        case IORING_OP_NOP:
+    const OpDef& def = op_def(req->opcode);
+    switch (def.issue_on) {
+        case IssueOn::Inline:
             complete(req, 0);  // inside the kernel, never the host
             return false;
-        case IORING_OP_TIMEOUT:
-        case IORING_OP_ASYNC_CANCEL:
-            issue_ring_op(req);
+        case IssueOn::Ring:
+            def.issue(*req);
             return false;
-        default:
+        case IssueOn::Executor:
             break;
     }
     if (req->fault.kind != FaultAction::Kind::None) [[unlikely]] {
@@ -598,13 +600,8 @@ bool SyscallCompletionRing::dispatch(Request* req) {
 }
 
 int SyscallCompletionRing::resolve_file(Request* req) {
-    switch (req->opcode) {
-        case IORING_OP_OPENAT:
-        case IORING_OP_CLOSE:
-            return 0;  // the fd table itself is the operand
-        default:
-            break;
-    }
+    const OpDef& def = op_def(req->opcode);
+    if (def.file == FileOperand::None) return 0;  // OPENAT, CLOSE: the fd table is the operand
     auto f = (req->sqe_flags & IOSQE_FIXED_FILE)
                  ? regs_.fixed_file(static_cast<uint32_t>(req->sqe_fd))
                  : req->submitter->fds().get(req->sqe_fd);
@@ -619,66 +616,41 @@ int SyscallCompletionRing::resolve_file(Request* req) {
     }
     if (f.value()->host_fd() < 0) {
         // Kernel objects have no host I/O; /proc files can still be read on the ring.
-        const bool proc_read = f.value()->kind() == kernel::FileKind::Proc &&
-                               (req->opcode == IORING_OP_READ || req->opcode == IORING_OP_READV ||
-                                req->opcode == IORING_OP_TOYOS_LSEEK);
+        const bool proc_read = f.value()->kind() == kernel::FileKind::Proc && def.kernel_object;
         if (!proc_read) return -EINVAL;
     }
-    switch (req->opcode) {
-        case IORING_OP_SEND:
-        case IORING_OP_RECV:
-        case IORING_OP_SENDMSG:
-        case IORING_OP_RECVMSG:
-        case IORING_OP_ACCEPT:
-        case IORING_OP_CONNECT:
-            if (!f.value()->is_socket()) return -ENOTSOCK;
-            break;
-        case IORING_OP_URING_CMD: {
-            // Only NVMe generic char devices (/dev/ngXnY) take commands (Linux: -EOPNOTSUPP
-            // for a file whose driver has no uring_cmd).
-            const kernel::DeviceFile* dev = f.value()->as_device();
-            if (dev == nullptr || dev->kind() != kernel::FileKind::CharDevice) return -EOPNOTSUPP;
-            if (int r = check_nvme_cmd(req, *dev); r < 0) return r;
-            break;
-        }
-        default:
-            break;
+    if (def.file == FileOperand::Socket && !f.value()->is_socket()) return -ENOTSOCK;
+    if (def.check_file != nullptr) {
+        if (int r = def.check_file(*req, *f.value(), setup_flags_); r < 0) return r;
     }
     // An IOPOLL ring polls for block I/O: its reads and writes need O_DIRECT, as in Linux.
-    if ((setup_flags_ & IORING_SETUP_IOPOLL) && is_read_write(req->opcode) && !f.value()->direct())
+    if ((setup_flags_ & IORING_SETUP_IOPOLL) && def.read_write && !f.value()->direct())
         return -EOPNOTSUPP;
     req->host_fd = f.value()->host_fd();
     req->file = std::move(f.value());
     return 0;
 }
 
-void SyscallCompletionRing::issue_ring_op(Request* req) {
-    if (req->opcode == IORING_OP_ASYNC_CANCEL) {
-        complete(req, async_cancel(req));
+void SyscallCompletionRing::arm_timeout(Request* req) {
+    IssueList to_issue;
+    std::unique_lock lock(mutex_);
+    // Closing, or its LINK_TIMEOUT fired before it got here (cancel_requested).
+    if (closing_ || req->cancel_requested.load(std::memory_order_acquire)) {
+        complete_locked(req, -ECANCELED, 0, to_issue);
+        lock.unlock();
+        after_unlock(to_issue);
         return;
     }
-    // TIMEOUT: a timer, and possibly a completion count.
-    {
-        IssueList to_issue;
-        std::unique_lock lock(mutex_);
-        // Closing, or its LINK_TIMEOUT fired before it got here (cancel_requested).
-        if (closing_ || req->cancel_requested.load(std::memory_order_acquire)) {
-            complete_locked(req, -ECANCELED, 0, to_issue);
-            lock.unlock();
-            after_unlock(to_issue);
-            return;
-        }
-        if (req->timeout_count > 0) {
-            req->timeout_target = completions_for_timeouts_ + req->timeout_count;
-            count_timeouts_.push_back(req);
-        }
-        // Armed under the lock: once the lock is released its count, a cancel or shutdown may
-        // claim and free it, and a timer armed after that would fire on a freed request.
-        manager_.timers().arm(
-            req, std::chrono::steady_clock::now() + std::chrono::nanoseconds(req->timeout_ns),
-            &SyscallCompletionRing::on_timeout_fired);
-        req->timer_armed = true;  // from now on a cancel or shutdown may claim it
+    if (req->timeout_count > 0) {
+        req->timeout_target = completions_for_timeouts_ + req->timeout_count;
+        count_timeouts_.push_back(req);
     }
+    // Armed under the lock: once the lock is released its count, a cancel or shutdown may
+    // claim and free it, and a timer armed after that would fire on a freed request.
+    manager_.timers().arm(
+        req, std::chrono::steady_clock::now() + std::chrono::nanoseconds(req->timeout_ns),
+        &SyscallCompletionRing::on_timeout_fired);
+    req->timer_armed = true;  // from now on a cancel or shutdown may claim it
 }
 
 namespace {

@@ -98,13 +98,13 @@ class SyscallCompletionRing : public std::enable_shared_from_this<SyscallComplet
     // The same for `n` requests of this ring at once: one lock, one wakeup (host reactors
     // post a reaped batch this way).
     void complete_many(Request* const* reqs, const int32_t* res, size_t n);
-    // RECVMSG: copy the sender's address and the updated msghdr fields back to the process
-    // (0, or the -errno that becomes the CQE's res, as Linux's ____sys_recvmsg answers).
-    int write_back_msghdr(Request& req);
-    // ACCEPT: the host accepted `host_fd` into the request's storage; copy the peer's address
-    // out and install the socket in the owner's fd table. The CQE's res: the toy fd, or
-    // -errno (the socket closed, as Linux's do_accept drops it).
-    int32_t finish_accept(Request& req, int host_fd);
+
+    // The ring's own operations (IssueOn::Ring in ops/op_def.h). TIMEOUT: arms its timer and
+    // its completion count; it completes when either is reached, or is cancelled.
+    void arm_timeout(Request* req);
+    // ASYNC_CANCEL: cancels what `req` names; its CQE's res (0, -ENOENT, -EALREADY, or the
+    // number cancelled with IORING_ASYNC_CANCEL_ALL/ANY).
+    int async_cancel(Request* req);
 
     // Cancels everything in flight and waits until the executors gave every request back,
     // then closes the ring's ledger (every accepted sequence number completed exactly once?).
@@ -162,10 +162,6 @@ class SyscallCompletionRing : public std::enable_shared_from_this<SyscallComplet
     // A process submits here for the first time: its exit is to cancel its requests here.
     void note_submitter(kernel::Process& p);
     int prep(Request* req, const io_uring_sqe& sqe);
-    int prep_uring_cmd(Request* req, const io_uring_sqe& sqe);
-    int check_nvme_cmd(Request* req, const kernel::DeviceFile& dev);
-    // Checks [addr, addr+len) is the submitter's memory with `acc` and pins it for the request.
-    int pin_user(Request* req, uint64_t addr, size_t len, kernel::Access acc);
     void queue_chain_locked(Request* head, IssueList& to_issue);
     // `req` is issued from now on: drain counts it, and ASYNC_CANCEL can find it.
     void mark_issued_locked(Request* req);
@@ -180,13 +176,6 @@ class SyscallCompletionRing : public std::enable_shared_from_this<SyscallComplet
     void decide_fault(Request* req);
     bool apply_fault(Request* req);
     int resolve_file(Request* req);
-    void issue_ring_op(Request* req);
-    int async_cancel(Request* req);
-
-    // Linux's move_addr_to_user: the request's sockaddr (sockaddr_len bytes from the host)
-    // to the caller's user_sockaddr, truncated to the *user_addrlen it holds now, and the full
-    // length to *user_addrlen. 0 or -EFAULT / -EINVAL.
-    int copy_out_sockaddr(const Request& req);
 
     // Completion
     void complete_locked(Request* req, int32_t res, uint32_t cflags, IssueList& to_issue);

@@ -9,6 +9,7 @@
 
 #include "iouring/clock.h"
 #include "iouring/manager.h"
+#include "iouring/ops/op_def.h"
 #include "iouring/ring.h"
 #include "iouring/spin_wait.h"
 #include "kernel/log.h"
@@ -51,7 +52,7 @@ void SyscallCompletionRing::complete_locked(Request* req, int32_t res, uint32_t 
     // IOSQE_CQE_SKIP_SUCCESS, and it breaks a link chain.
     // (Only asked when it matters: expected_bytes walks an iovec array.)
     const bool matters = req->link_next != nullptr || (req->sqe_flags & IOSQE_CQE_SKIP_SUCCESS);
-    const bool failed = res < 0 || (matters && res >= 0 && is_read_write(req->opcode) &&
+    const bool failed = res < 0 || (matters && res >= 0 && op_def(req->opcode).read_write &&
                                     static_cast<size_t>(res) < req->expected_bytes());
     // The counters' writers are serialized by mutex_ (ring_stats.h). Completions (and CQEs)
     // are counted, and checked against the ledger, where the CQ tail is published: once per
@@ -350,52 +351,6 @@ Result<void> SyscallCompletionRing::wait_cqes(kernel::Process& caller, uint32_t 
                         std::min<Clock::duration>(deadline - now, std::chrono::milliseconds(20)));
         --cq_waiters_;
     }
-}
-
-int SyscallCompletionRing::copy_out_sockaddr(const Request& req) {
-    if (req.user_sockaddr == 0) return 0;
-    const kernel::AddressSpace& mem = req.submitter->memory();
-    int room = 0;
-    if (mem.copy_from_user(&room, kernel::UserPtr<int>(req.user_addrlen)).is_error())
-        return -EFAULT;
-    const int full = static_cast<int>(std::min<size_t>(req.sockaddr_len, sizeof(req.sockaddr)));
-    if (room < 0) return -EINVAL;
-    const size_t n = static_cast<size_t>(std::min(room, full));
-    if (mem.copy_to_user(kernel::UserPtr<char>(req.user_sockaddr),
-                         reinterpret_cast<const char*>(&req.sockaddr), n)
-            .is_error())
-        return -EFAULT;
-    // "fromlen shall refer to the value before truncation" (POSIX, as Linux writes it).
-    const auto written = static_cast<socklen_t>(full);
-    if (mem.copy_to_user(kernel::UserPtr<socklen_t>(req.user_addrlen), &written).is_error())
-        return -EFAULT;
-    return 0;
-}
-
-int SyscallCompletionRing::write_back_msghdr(Request& req) {
-    // RECVMSG: the host filled the kernel copy (the name in the request's storage, its length
-    // in msg_namelen, and msg_flags); the submitter sees them in its own memory.
-    const uint64_t base = req.user_msghdr;
-    if (base == 0) return 0;
-    req.sockaddr_len = req.msg.msg_namelen;
-    if (int r = copy_out_sockaddr(req); r < 0) return r;
-    if (req.submitter->memory()
-            .copy_to_user(kernel::UserPtr<int>(base + offsetof(msghdr, msg_flags)),
-                          &req.msg.msg_flags)
-            .is_error())
-        return -EFAULT;
-    return 0;
-}
-
-int32_t SyscallCompletionRing::finish_accept(Request& req, int host_fd) {
-    if (int r = copy_out_sockaddr(req); r < 0) {
-        ::close(host_fd);
-        return r;
-    }
-    auto file = std::make_shared<kernel::HostFile>(host_fd, kernel::FileKind::Socket, "socket:tcp");
-    file->set_nonblocking((req.op_flags & SOCK_NONBLOCK) != 0);
-    auto fd = req.submitter->fds().install(std::move(file));
-    return fd.is_error() ? -fd.error() : fd.value();
 }
 
 }  // namespace toyos::iouring

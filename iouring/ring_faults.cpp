@@ -6,20 +6,13 @@
 #include <chrono>
 
 #include "iouring/manager.h"
+#include "iouring/ops/op_def.h"
 #include "iouring/ring.h"
 
 namespace toyos::iouring {
 
 void SyscallCompletionRing::decide_fault(Request* req) {
-    switch (req->opcode) {
-        case IORING_OP_NOP:
-        case IORING_OP_TIMEOUT:
-        case IORING_OP_LINK_TIMEOUT:
-        case IORING_OP_ASYNC_CANCEL:
-            return;  // the ring's own: no executor runs them
-        default:
-            break;
-    }
+    if (op_def(req->opcode).issue_on != IssueOn::Executor) return;  // the ring's own
     req->fault =
         faults_->decide(id_, req->seq, req->opcode, req->expected_bytes(), fault_matches_.get());
 }
@@ -47,7 +40,7 @@ bool SyscallCompletionRing::apply_fault(Request* req) {
                 full - 1);
             counters.short_ops.fetch_add(1, std::memory_order_relaxed);
             req->full_bytes = full;
-            if (req->opcode == IORING_OP_READV || req->opcode == IORING_OP_WRITEV) {
+            if (op_def(req->opcode).vectored) {
                 size_t left = keep;
                 uint32_t n = 0;
                 while (n < req->iovcnt && left > 0) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "iouring/manager.h"
+#include "iouring/ops/op_def.h"
 #include "iouring/ring.h"
 
 namespace toyos::iouring {

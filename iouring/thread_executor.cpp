@@ -3,11 +3,24 @@
 #include <cerrno>
 #include <thread>
 
-#include "iouring/op_runner.h"
+#include "iouring/ops/op_def.h"
 #include "iouring/request.h"
 #include "iouring/ring.h"
+#include "kernel/file.h"
 
 namespace toyos::iouring {
+namespace {
+
+// The poll events a request waits for when its attempt would block (0: it never waits): a
+// stream the toy process did not make O_NONBLOCK, an operation that may wait, not asked not
+// to (RWF_NOWAIT, MSG_DONTWAIT).
+uint32_t wait_events(const Request& req) {
+    if (req.file == nullptr || !req.file->may_block() || req.file->nonblocking()) return 0;
+    const OpDef& def = op_def(req.opcode);
+    return (req.op_flags & def.nowait_flag) ? 0 : def.poll_events;
+}
+
+}  // namespace
 
 ThreadExecutor::ThreadExecutor(kernel::AsyncSyscallExecutor& pool)
     : pool_(pool), reactor_([this](Request* r) { requeue(r); }) {}
@@ -30,10 +43,8 @@ void ThreadExecutor::requeue(Request* req) {
     req->exec_state.store(ExecState::Queued, std::memory_order_seq_cst);  // see execute()
     // The fd-table operations every ring needs take the short lane, never queued behind
     // another process's long I/O.
-    const bool short_op = req->opcode == IORING_OP_OPENAT || req->opcode == IORING_OP_CLOSE ||
-                          req->opcode == IORING_OP_TOYOS_LSEEK;
-    const auto lane = short_op ? kernel::AsyncSyscallExecutor::Lane::Short
-                               : kernel::AsyncSyscallExecutor::Lane::General;
+    const auto lane = op_def(req->opcode).short_lane ? kernel::AsyncSyscallExecutor::Lane::Short
+                                                     : kernel::AsyncSyscallExecutor::Lane::General;
     // The pool's queue is bounded; when it is full, wait for room rather than lose the
     // request (the workers are draining it).
     while (!pool_.post(req, lane)) std::this_thread::yield();
@@ -55,7 +66,9 @@ void ThreadExecutor::execute(Request* req) {
         return;
     }
     req->exec_state.store(ExecState::Running, std::memory_order_release);
-    const int64_t res = run_operation(*req);
+    // One attempt with host syscalls; a stream that would block waits in the reactor.
+    const OpDef& def = op_def(req->opcode);
+    int64_t res = def.run(*req);
     operations_.fetch_add(1, std::memory_order_relaxed);
     if (res == -EAGAIN) {
         if (const uint32_t events = wait_events(*req)) {
@@ -67,6 +80,7 @@ void ThreadExecutor::execute(Request* req) {
             return;
         }
     }
+    if (res >= 0 && def.finish != nullptr) res = def.finish(*req, static_cast<int32_t>(res));
     req->exec_state.store(ExecState::Done, std::memory_order_release);
     req->ring->complete(req, static_cast<int32_t>(res), req->cqe_flags);
 }

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "iouring/ops/op_def.h"
 #include "iouring/request.h"
 
 namespace toyos::iouring {

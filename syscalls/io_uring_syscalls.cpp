@@ -8,6 +8,7 @@
 
 #include "iouring/clock.h"
 #include "iouring/manager.h"
+#include "iouring/ops/op_def.h"
 #include "iouring/ring_file.h"
 #include "syscalls/common.h"
 
@@ -79,17 +80,16 @@ SysResult register_probe(SyscallContext& c, uint64_t arg, uint32_t nr_args) {
     for (char ch : buf)
         if (ch != 0) return err(EINVAL);  // Linux wants a zeroed probe
     auto* probe = reinterpret_cast<io_uring_probe*>(buf.data());
-    static constexpr uint8_t kOps[] = {
-        IORING_OP_NOP,        IORING_OP_READV,       IORING_OP_WRITEV,       IORING_OP_FSYNC,
-        IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED, IORING_OP_SENDMSG,      IORING_OP_RECVMSG,
-        IORING_OP_TIMEOUT,    IORING_OP_ACCEPT,      IORING_OP_ASYNC_CANCEL, IORING_OP_LINK_TIMEOUT,
-        IORING_OP_CONNECT,    IORING_OP_OPENAT,      IORING_OP_CLOSE,        IORING_OP_READ,
-        IORING_OP_WRITE,      IORING_OP_SEND,        IORING_OP_RECV,         IORING_OP_TOYOS_LSEEK};
-    probe->last_op = IORING_OP_TOYOS_LSEEK;
+    // Every row of the table of operations, and nothing else, is supported.
+    for (unsigned op = 0; op < TOYOS_IORING_PROBE_OPS; ++op)
+        if (iouring::op_def(static_cast<uint8_t>(op)).prep != nullptr)
+            probe->last_op = static_cast<uint8_t>(op);
     probe->ops_len = static_cast<uint8_t>(std::min<uint32_t>(nr_args, probe->last_op + 1u));
-    for (uint32_t i = 0; i < probe->ops_len; ++i) probe->ops[i].op = static_cast<uint8_t>(i);
-    for (uint8_t op : kOps)
-        if (op < probe->ops_len) probe->ops[op].flags = IO_URING_OP_SUPPORTED;
+    for (uint32_t i = 0; i < probe->ops_len; ++i) {
+        probe->ops[i].op = static_cast<uint8_t>(i);
+        if (iouring::op_def(static_cast<uint8_t>(i)).prep != nullptr)
+            probe->ops[i].flags = IO_URING_OP_SUPPORTED;
+    }
     TOYOS_TRY_VOID(c.proc.memory().copy_to_user(UserPtr<char>(arg), buf.data(), size));
     return 0;
 }

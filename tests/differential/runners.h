@@ -41,7 +41,8 @@
     X(fd_calls)                   \
     X(memory_devices)             \
     X(foreign_memory)             \
-    X(accept_address_copy_out)
+    X(accept_address_copy_out)    \
+    X(probe)
 
 namespace toyos::diff {
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "iouring/ops/op_def.h"
 #include "scenario_support.h"
 
 namespace toyos::diff {
@@ -1482,6 +1483,22 @@ Outcome scenario_accept_address_copy_out(B& b) {
     accept_one("addrlen unmapped", peer, static_cast<socklen_t*>(unmapped_address()), 0, 0);
     accept_one("no addr", nullptr, nullptr, 0, 0);
     b.close(lfd);
+    return o;
+}
+
+// --- the probe: every opcode of toyos's table of operations is Linux's opcode --------------
+// The rows below toyos's own numbers (IORING_OP_TOYOS_LSEEK) must be supported on both; what
+// the host has and toyos has not yet is the open work, not compared.
+template <class B>
+Outcome scenario_probe(B& b) {
+    Outcome o;
+    io_uring_probe* p = B::io_uring_get_probe_ring(&b.ring);
+    fact(o, "io_uring_get_probe_ring", p != nullptr);
+    if (p == nullptr) return o;
+    for (unsigned op = 0; op < IORING_OP_TOYOS_LSEEK; ++op)
+        if (const char* name = iouring::opcode_name(static_cast<uint8_t>(op)))
+            fact(o, std::string("supports ") + name, B::io_uring_opcode_supported(p, op));
+    B::io_uring_free_probe(p);
     return o;
 }
 

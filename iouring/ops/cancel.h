@@ -1,0 +1,12 @@
+// The cancel family: ASYNC_CANCEL. The search is the ring's (ring.cpp: async_cancel, by
+// user_data through the cancel index, or by fd, or any).
+#pragma once
+
+#include "iouring/ops/op_def.h"
+
+namespace toyos::iouring::cancel {
+
+int prep_async_cancel(const PrepContext& ctx, Request& req, const io_uring_sqe& sqe);
+void issue_async_cancel(Request& req);
+
+}  // namespace toyos::iouring::cancel
