@@ -8,6 +8,7 @@
 
 #include "iouring/clock.h"
 #include "iouring/manager.h"
+#include "iouring/ops/cancel.h"
 #include "iouring/ops/op_def.h"
 #include "iouring/ring_closer.h"
 #include "kernel/kernel.h"
@@ -678,6 +679,7 @@ struct CancelMatches {
 int SyscallCompletionRing::async_cancel(Request* req) {
     const uint32_t f = req->op_flags;
     const bool all = f & (IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY);
+    const bool polls_only = f & cancel::kPollsOnly;
     int count = 0;           // timeouts this cancel completed or marked
     CancelMatches pinned;    // requests to ask their executor
     CancelMatches timeouts;  // armed timeouts this cancel claimed
@@ -688,6 +690,7 @@ int SyscallCompletionRing::async_cancel(Request* req) {
         // Returns true when the search ends.
         auto consider = [&](Request* r) {
             if (r == req) return false;
+            if (polls_only && r->opcode != IORING_OP_POLL_ADD) return false;  // POLL_REMOVE
             if (r->opcode == IORING_OP_TIMEOUT && !r->timer_armed) {
                 // Issued, not yet armed: a later SQE of a submission whose issue is still
                 // running. A cancel of that same submission comes before it in SQ order and

@@ -102,8 +102,8 @@ class SyscallCompletionRing : public std::enable_shared_from_this<SyscallComplet
     // The ring's own operations (IssueOn::Ring in ops/op_def.h). TIMEOUT: arms its timer and
     // its completion count; it completes when either is reached, or is cancelled.
     void arm_timeout(Request* req);
-    // ASYNC_CANCEL: cancels what `req` names; its CQE's res (0, -ENOENT, -EALREADY, or the
-    // number cancelled with IORING_ASYNC_CANCEL_ALL/ANY).
+    // ASYNC_CANCEL and POLL_REMOVE: cancels what `req` names; its CQE's res (0, -ENOENT,
+    // -EALREADY, or the number cancelled with IORING_ASYNC_CANCEL_ALL/ANY).
     int async_cancel(Request* req);
 
     // Cancels everything in flight and waits until the executors gave every request back,

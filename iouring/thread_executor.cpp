@@ -13,10 +13,11 @@ namespace {
 
 // The poll events a request waits for when its attempt would block (0: it never waits): a
 // stream the toy process did not make O_NONBLOCK, an operation that may wait, not asked not
-// to (RWF_NOWAIT, MSG_DONTWAIT).
+// to (RWF_NOWAIT, MSG_DONTWAIT); a POLL_ADD, the events it asked for.
 uint32_t wait_events(const Request& req) {
-    if (req.file == nullptr || !req.file->may_block() || req.file->nonblocking()) return 0;
     const OpDef& def = op_def(req.opcode);
+    if (def.waits_for_request_events) return req.op_flags;
+    if (req.file == nullptr || !req.file->may_block() || req.file->nonblocking()) return 0;
     return (req.op_flags & def.nowait_flag) ? 0 : def.poll_events;
 }
 

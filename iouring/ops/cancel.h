@@ -6,6 +6,10 @@
 
 namespace toyos::iouring::cancel {
 
+// A cancel flag of toyos's own, above Linux's IORING_ASYNC_CANCEL_* bits (prep refuses it from
+// an SQE): the search considers POLL_ADD requests only (POLL_REMOVE).
+inline constexpr uint32_t kPollsOnly = 1u << 31;
+
 int prep_async_cancel(const PrepContext& ctx, Request& req, const io_uring_sqe& sqe);
 void issue_async_cancel(Request& req);
 

@@ -152,6 +152,13 @@ int prep_connect(const PrepContext& ctx, Request& req, const io_uring_sqe& sqe) 
     return 0;
 }
 
+// SHUTDOWN: sqe->len is `how`; the socket decides what it means (-EINVAL past SHUT_RDWR).
+int prep_shutdown(const PrepContext&, Request& req, const io_uring_sqe& sqe) {
+    if (sqe.off || sqe.addr || sqe.rw_flags || sqe.buf_index || sqe.splice_fd_in) return -EINVAL;
+    req.len = sqe.len;
+    return 0;
+}
+
 int64_t run_send(Request& r) {
     return host_result(::send(r.host_fd, r.addr, r.len,
                               static_cast<int>(r.op_flags) | MSG_NOSIGNAL | MSG_DONTWAIT));
@@ -221,6 +228,14 @@ void host_prep_accept(io_uring_sqe& sqe, Request& r, const HostTarget& t) {
     else
         io_uring_prep_accept(&sqe, t.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
+int64_t run_shutdown(Request& r) {
+    return host_result(::shutdown(r.host_fd, static_cast<int>(r.len)));
+}
+
+void host_prep_shutdown(io_uring_sqe& sqe, Request& r, const HostTarget& t) {
+    io_uring_prep_shutdown(&sqe, t.fd, static_cast<int>(r.len));
+}
+
 void host_prep_connect(io_uring_sqe& sqe, Request& r, const HostTarget& t) {
     io_uring_prep_connect(&sqe, t.fd, reinterpret_cast<const sockaddr*>(&r.sockaddr),
                           r.sockaddr_len);

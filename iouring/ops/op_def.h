@@ -81,6 +81,9 @@ struct OpDef {
     // request's op_flags hold `nowait_flag` (RWF_NOWAIT, MSG_DONTWAIT).
     uint16_t poll_events = 0;
     uint32_t nowait_flag = 0;
+    // POLL_ADD: a would-block attempt waits for the request's own events (req.op_flags),
+    // whether or not the file is O_NONBLOCK.
+    bool waits_for_request_events = false;
     // After the file is resolved: what prep could not check without it (0 or -errno).
     int (*check_file)(Request& req, const kernel::File& file, uint32_t setup_flags) = nullptr;
     // The thread executor: one attempt with host syscalls on the calling thread.

@@ -9,6 +9,7 @@
 #include "iouring/ops/nop.h"
 #include "iouring/ops/op_def.h"
 #include "iouring/ops/openclose.h"
+#include "iouring/ops/poll.h"
 #include "iouring/ops/rw.h"
 #include "iouring/ops/sync.h"
 #include "iouring/ops/timeout.h"
@@ -96,6 +97,18 @@ constexpr std::array<OpDef, 256> build_table() {
                             .host = General,
                             .host_prep = net::host_prep_recvmsg,
                             .finish = net::finish_recvmsg};
+    t[IORING_OP_POLL_ADD] = {.name = "POLL_ADD",
+                             .prep = poll::prep_poll_add,
+                             .file = Any,
+                             .kernel_object = true,
+                             .waits_for_request_events = true,
+                             .run = poll::run_poll_add,
+                             .host = General,
+                             .host_prep = poll::host_prep_poll_add};
+    t[IORING_OP_POLL_REMOVE] = {.name = "POLL_REMOVE",
+                                .prep = poll::prep_poll_remove,
+                                .issue_on = Ring,
+                                .issue = poll::issue_poll_remove};
     t[IORING_OP_TIMEOUT] = {.name = "TIMEOUT",
                             .prep = timeout::prep_timeout,
                             .issue_on = Ring,
@@ -171,6 +184,12 @@ constexpr std::array<OpDef, 256> build_table() {
                          .run = net::run_recv,
                          .host = General,
                          .host_prep = net::host_prep_recv};
+    t[IORING_OP_SHUTDOWN] = {.name = "SHUTDOWN",
+                             .prep = net::prep_shutdown,
+                             .file = Socket,
+                             .run = net::run_shutdown,
+                             .host = General,
+                             .host_prep = net::host_prep_shutdown};
     t[IORING_OP_URING_CMD] = {.name = "URING_CMD",
                               .prep = uring_cmd::prep,
                               .file = Device,

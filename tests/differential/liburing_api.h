@@ -40,7 +40,10 @@
     X(io_uring_prep_connect)          \
     X(io_uring_prep_timeout)          \
     X(io_uring_prep_link_timeout)     \
-    X(io_uring_prep_cancel64)
+    X(io_uring_prep_cancel64)         \
+    X(io_uring_prep_poll_add)         \
+    X(io_uring_prep_poll_remove)      \
+    X(io_uring_prep_shutdown)
 
 // Inside a backend class: a static member `name` that calls `ns::name`.
 #define TOYOS_DIFF_FORWARD(ns, name)                  \

@@ -42,7 +42,9 @@
     X(memory_devices)             \
     X(foreign_memory)             \
     X(accept_address_copy_out)    \
-    X(probe)
+    X(probe)                      \
+    X(poll)                       \
+    X(shutdown)
 
 namespace toyos::diff {
 

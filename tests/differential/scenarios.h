@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -1499,6 +1500,179 @@ Outcome scenario_probe(B& b) {
         if (const char* name = iouring::opcode_name(static_cast<uint8_t>(op)))
             fact(o, std::string("supports ") + name, B::io_uring_opcode_supported(p, op));
     B::io_uring_free_probe(p);
+    return o;
+}
+
+// --- POLL_ADD and POLL_REMOVE -----------------------------------------------------------------
+template <class B>
+Outcome scenario_poll(B& b) {
+    Outcome o;
+    int server = -1, client = -1;
+    fact(o, "tcp pair", b.tcp_pair(&server, &client));
+    const int fd = b.create_file("poll.txt", "ready");
+    // A regular file is always ready to read and write, and never for anything else.
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_poll_add(s, fd, POLLIN);
+    tag(s, 1);
+    s = next_sqe(b, o);
+    B::io_uring_prep_poll_add(s, fd, POLLIN | POLLOUT | POLLPRI | POLLRDNORM);
+    tag(s, 2);
+    s = next_sqe(b, o);
+    B::io_uring_prep_poll_add(s, fd, POLLPRI);
+    tag(s, 3);
+    submit(b, o, "three polls on a regular file");
+    reap(b, o, "three polls on a regular file", 3, false);
+    // A connected socket can be written at once; it is readable once data comes.
+    s = next_sqe(b, o);
+    B::io_uring_prep_poll_add(s, server, POLLOUT);
+    tag(s, 4);
+    submit(b, o, "poll for room");
+    reap(b, o, "poll for room", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_poll_add(s, server, POLLIN);
+    tag(s, 5);
+    submit(b, o, "poll for data");
+    expect_cq_empty(b, o, "nothing sent yet");
+    static char one[] = "x";
+    s = next_sqe(b, o);
+    B::io_uring_prep_send(s, client, one, 1, 0);
+    tag(s, 6);
+    submit(b, o, "send a byte");
+    reap(b, o, "the poll and the send", 2, false);
+    s = next_sqe(b, o);
+    B::io_uring_prep_poll_add(s, server, POLLIN | POLLRDNORM | POLLOUT);
+    tag(s, 7);
+    submit(b, o, "poll with data queued");
+    reap(b, o, "poll with data queued", 1, true);
+    // POLL_REMOVE: the poll completes with -ECANCELED, the remove with 0.
+    s = next_sqe(b, o);
+    B::io_uring_prep_poll_add(s, client, POLLIN);
+    tag(s, 8);
+    submit(b, o, "poll a silent socket");
+    s = next_sqe(b, o);
+    B::io_uring_prep_poll_remove(s, 8);
+    tag(s, 9);
+    submit(b, o, "remove it");
+    reap(b, o, "the poll and its remove", 2, false);
+    s = next_sqe(b, o);
+    B::io_uring_prep_poll_remove(s, 0xdead);
+    tag(s, 10);
+    submit(b, o, "remove an unknown poll");
+    reap(b, o, "remove an unknown poll", 1, true);
+    // It finds polls only: a RECV of that user_data is not one.
+    char buf[8];
+    s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, client, buf, sizeof(buf), 0);
+    tag(s, 11);
+    submit(b, o, "recv on a silent socket");
+    s = next_sqe(b, o);
+    B::io_uring_prep_poll_remove(s, 11);
+    tag(s, 12);
+    submit(b, o, "poll_remove of the recv");
+    reap(b, o, "poll_remove of the recv", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_cancel64(s, 11, 0);
+    tag(s, 13);
+    submit(b, o, "cancel the recv");
+    reap(b, o, "the recv and its cancel", 2, false);
+    // The peer's FIN: POLLRDHUP, which every poll reports, here the only event asked for.
+    s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);
+    tag(s, 14);
+    submit(b, o, "read the byte");
+    reap(b, o, "read the byte", 1, true);
+    b.close(client);
+    s = next_sqe(b, o);
+    B::io_uring_prep_poll_add(s, server, 0);
+    tag(s, 15);
+    submit(b, o, "poll for nothing but what is always reported");
+    reap(b, o, "the peer's hangup", 1, true);
+    // What prep refuses.
+    s = next_sqe(b, o);
+    B::io_uring_prep_poll_add(s, server, POLLIN);
+    s->addr = 1;
+    tag(s, 16);
+    submit(b, o, "poll_add with addr");
+    reap(b, o, "poll_add with addr", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_poll_remove(s, 8);
+    s->off = 1;
+    tag(s, 17);
+    submit(b, o, "poll_remove with a new user_data but no update");
+    reap(b, o, "poll_remove with a new user_data but no update", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_poll_remove(s, 8);
+    s->len = IORING_POLL_ADD_MULTI;
+    tag(s, 18);
+    submit(b, o, "poll_remove with only the multishot flag");
+    reap(b, o, "poll_remove with only the multishot flag", 1, true);
+    b.close(fd);
+    b.close(server);
+    return o;
+}
+
+// --- SHUTDOWN -----------------------------------------------------------------------------------
+template <class B>
+Outcome scenario_shutdown(B& b) {
+    Outcome o;
+    int server = -1, client = -1;
+    fact(o, "tcp pair", b.tcp_pair(&server, &client));
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_shutdown(s, client, SHUT_WR);
+    tag(s, 1);
+    submit(b, o, "shut the client's sending side");
+    reap(b, o, "shut the client's sending side", 1, true);
+    // The server reads the end of the stream, and can still send.
+    char buf[8];
+    s = next_sqe(b, o);
+    B::io_uring_prep_recv(s, server, buf, sizeof(buf), 0);
+    tag(s, 2);
+    submit(b, o, "recv after the peer's shutdown");
+    reap(b, o, "recv after the peer's shutdown", 1, true);
+    static char data[] = "still open";
+    s = next_sqe(b, o);
+    B::io_uring_prep_send(s, server, data, sizeof(data) - 1, 0);
+    tag(s, 3);
+    submit(b, o, "send the other way");
+    reap(b, o, "send the other way", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_shutdown(s, client, SHUT_RDWR);
+    tag(s, 4);
+    submit(b, o, "shut both sides");
+    reap(b, o, "shut both sides", 1, true);
+    // What the socket refuses, and what is no socket.
+    s = next_sqe(b, o);
+    B::io_uring_prep_shutdown(s, server, 7);
+    tag(s, 5);
+    submit(b, o, "how = 7");
+    reap(b, o, "how = 7", 1, true);
+    const int lone = b.tcp_socket();
+    s = next_sqe(b, o);
+    B::io_uring_prep_shutdown(s, lone, SHUT_RD);
+    tag(s, 6);
+    submit(b, o, "an unconnected socket");
+    reap(b, o, "an unconnected socket", 1, true);
+    const int fd = b.create_file("shutdown.txt", "no socket");
+    s = next_sqe(b, o);
+    B::io_uring_prep_shutdown(s, fd, SHUT_RD);
+    tag(s, 7);
+    submit(b, o, "a regular file");
+    reap(b, o, "a regular file", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_shutdown(s, kBadFd, SHUT_RD);
+    tag(s, 8);
+    submit(b, o, "a bad fd");
+    reap(b, o, "a bad fd", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_shutdown(s, server, SHUT_RD);
+    s->addr = 1;
+    tag(s, 9);
+    submit(b, o, "shutdown with addr");
+    reap(b, o, "shutdown with addr", 1, true);
+    b.close(fd);
+    b.close(lone);
+    b.close(server);
+    b.close(client);
     return o;
 }
 

@@ -253,6 +253,9 @@ inline void io_uring_prep_connect(io_uring_sqe* sqe, int fd, const sockaddr* add
                                   socklen_t addrlen) {
     io_uring_prep_rw(IORING_OP_CONNECT, sqe, fd, addr, 0, addrlen);
 }
+inline void io_uring_prep_shutdown(io_uring_sqe* sqe, int fd, int how) {
+    io_uring_prep_rw(IORING_OP_SHUTDOWN, sqe, fd, nullptr, static_cast<unsigned>(how), 0);
+}
 inline void io_uring_prep_timeout(io_uring_sqe* sqe, __kernel_timespec* ts, unsigned count,
                                   unsigned flags) {
     io_uring_prep_rw(IORING_OP_TIMEOUT, sqe, -1, ts, 1, count);
@@ -273,6 +276,15 @@ inline void io_uring_prep_cancel(io_uring_sqe* sqe, void* user_data, int flags) 
 inline void io_uring_prep_cancel_fd(io_uring_sqe* sqe, int fd, unsigned flags) {
     io_uring_prep_rw(IORING_OP_ASYNC_CANCEL, sqe, fd, nullptr, 0, 0);
     sqe->cancel_flags = flags | IORING_ASYNC_CANCEL_FD;
+}
+// res: the ready events within poll_mask (plus POLLERR, POLLHUP, POLLNVAL, POLLRDHUP).
+inline void io_uring_prep_poll_add(io_uring_sqe* sqe, int fd, unsigned poll_mask) {
+    io_uring_prep_rw(IORING_OP_POLL_ADD, sqe, fd, nullptr, 0, 0);
+    sqe->poll32_events = poll_mask;  // little-endian, as the kernel reads it on x86
+}
+inline void io_uring_prep_poll_remove(io_uring_sqe* sqe, uint64_t user_data) {
+    io_uring_prep_rw(IORING_OP_POLL_REMOVE, sqe, -1, nullptr, 0, 0);
+    sqe->addr = user_data;
 }
 // toyos extension (IORING_OP_TOYOS_LSEEK): res is the new offset.
 inline void io_uring_prep_lseek(io_uring_sqe* sqe, int fd, int64_t offset, int whence) {

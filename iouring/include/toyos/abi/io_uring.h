@@ -16,6 +16,10 @@
 //    would move host file descriptors past the toy fd table.
 //  * IOSQE_BUFFER_SELECT (provided buffers) is not implemented: an SQE with it is refused with
 //    -EINVAL (Linux answers per operation, e.g. -ENOBUFS for a READ with no buffer provided).
+//  * IORING_OP_POLL_ADD is one-shot only: IORING_POLL_ADD_MULTI is refused with -EINVAL, as
+//    is IORING_OP_POLL_REMOVE with IORING_POLL_UPDATE_EVENTS / _USER_DATA (an update in
+//    place), until a request can post more than one CQE. A toy ring fd cannot be polled
+//    (-EINVAL; Linux reports POLLIN when its CQ has entries).
 //  * IORING_SETUP_SQPOLL rings share one kernel poller thread (as if every one were created
 //    with IORING_SETUP_ATTACH_WQ); sq_thread_idle is honoured per ring (0: 1000 ms).
 //    IORING_SETUP_SQ_AFF is refused: the shared poller cannot be pinned per ring.
