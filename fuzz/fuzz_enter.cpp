@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "harness.h"
+#include "iouring/ops/op_def.h"
 #include "toyos/liburing.h"
 
 using namespace toyos;
@@ -19,13 +20,17 @@ using toyos::fuzz::FuzzProcess;
 
 namespace {
 
-constexpr uint8_t kOps[] = {IORING_OP_NOP,     IORING_OP_READV,        IORING_OP_WRITEV,
-                            IORING_OP_FSYNC,   IORING_OP_READ_FIXED,   IORING_OP_WRITE_FIXED,
-                            IORING_OP_SENDMSG, IORING_OP_RECVMSG,      IORING_OP_TIMEOUT,
-                            IORING_OP_ACCEPT,  IORING_OP_ASYNC_CANCEL, IORING_OP_LINK_TIMEOUT,
-                            IORING_OP_CONNECT, IORING_OP_OPENAT,       IORING_OP_CLOSE,
-                            IORING_OP_READ,    IORING_OP_WRITE,        IORING_OP_SEND,
-                            IORING_OP_RECV,    IORING_OP_URING_CMD,    IORING_OP_TOYOS_LSEEK};
+// The opcodes toyos implements, from its table of operations (every row is fuzzed as it lands).
+struct Opcodes {
+    uint8_t op[256];
+    unsigned count = 0;
+    Opcodes() {
+        for (unsigned o = 0; o < 256; ++o)
+            if (iouring::op_def(static_cast<uint8_t>(o)).prep != nullptr)
+                op[count++] = static_cast<uint8_t>(o);
+    }
+};
+const Opcodes kOps;
 
 // Fills SQE `sqe` (of `size` bytes) from the input, then maybe nudges fields towards values
 // the kernel accepts.
@@ -35,7 +40,7 @@ void write_sqe(FuzzProcess& fp, FuzzInput& in, io_uring_sqe* sqe, size_t size) {
     if (nudge & 0x01) sqe->fd = fp.fixture(in.u8());
     if (nudge & 0x02) sqe->addr = fp.pick_addr(in);
     if (nudge & 0x04) sqe->len %= 8192;
-    if (nudge & 0x08) sqe->opcode = kOps[sqe->opcode % sizeof kOps];
+    if (nudge & 0x08) sqe->opcode = kOps.op[sqe->opcode % kOps.count];
     if (nudge & 0x10) sqe->flags &= 0x7f;  // the IOSQE_* bits Linux knows
     if (nudge & 0x20) sqe->off %= 1u << 20;
     if (nudge & 0x40) sqe->buf_index %= 4;

@@ -1,6 +1,8 @@
 // Kernel: boots the subsystems, owns the process table, and is the body of the syscall gate.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <array>
 #include <condition_variable>
 #include <functional>
@@ -92,6 +94,11 @@ class Kernel {
     Result<FileRef> open_file(Process& proc, int dirfd, const std::string& path, int flags,
                               mode_t mode);
     Result<void> stat_path(Process& proc, const std::string& path, struct stat* st);
+    // statx(2) for `proc`, resolved as open_file resolves (never outside the sandbox): `dirfd`
+    // a toy fd or AT_FDCWD, `flags` AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT, AT_EMPTY_PATH and
+    // AT_STATX_*; errors as Linux's do_statx.
+    Result<void> statx_path(Process& proc, int dirfd, const std::string& path, int flags,
+                            unsigned mask, struct statx* out);
     ProcessTable& processes() { return processes_; }
     const SyscallHandlerRegistry& syscalls() const { return syscalls_; }
     AsyncSyscallExecutor& async() { return *async_; }

@@ -184,6 +184,8 @@ constexpr std::array<OpDef, 256> build_table() {
                          .run = net::run_recv,
                          .host = General,
                          .host_prep = net::host_prep_recv};
+    t[IORING_OP_STATX] = {
+        .name = "STATX", .prep = fs::prep_statx, .short_lane = true, .run = fs::run_statx};
     t[IORING_OP_SHUTDOWN] = {.name = "SHUTDOWN",
                              .prep = net::prep_shutdown,
                              .file = Socket,

@@ -43,7 +43,8 @@
     X(io_uring_prep_cancel64)         \
     X(io_uring_prep_poll_add)         \
     X(io_uring_prep_poll_remove)      \
-    X(io_uring_prep_shutdown)
+    X(io_uring_prep_shutdown)         \
+    X(io_uring_prep_statx)
 
 // Inside a backend class: a static member `name` that calls `ns::name`.
 #define TOYOS_DIFF_FORWARD(ns, name)                  \

@@ -44,7 +44,8 @@
     X(accept_address_copy_out)    \
     X(probe)                      \
     X(poll)                       \
-    X(shutdown)
+    X(shutdown)                   \
+    X(statx)
 
 namespace toyos::diff {
 

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <cstring>
@@ -1673,6 +1674,61 @@ Outcome scenario_shutdown(B& b) {
     b.close(lone);
     b.close(server);
     b.close(client);
+    return o;
+}
+
+// --- STATX ----------------------------------------------------------------------------------
+// What a statx says about a file of the scenario's own (not its inode or times, which differ).
+inline void statx_fact(Outcome& o, const std::string& what, const struct statx& st) {
+    fact(o, what + ": basic stats", (st.stx_mask & STATX_BASIC_STATS) == STATX_BASIC_STATS);
+    fact(o, what + ": type", st.stx_mode & S_IFMT);
+    fact(o, what + ": permissions", st.stx_mode & 07777);
+    fact(o, what + ": size", static_cast<long long>(st.stx_size));
+    fact(o, what + ": nlink", st.stx_nlink);
+}
+
+template <class B>
+Outcome scenario_statx(B& b) {
+    Outcome o;
+    const int fd = b.create_file("statx.txt", "twelve bytes");
+    static struct statx st[8];
+    std::memset(st, 0, sizeof(st));
+    auto one = [&](const std::string& what, int dfd, const char* path, int flags, unsigned mask,
+                   struct statx* buf, uint64_t ud) {
+        io_uring_sqe* s = next_sqe(b, o);
+        B::io_uring_prep_statx(s, dfd, path, flags, mask, buf);
+        tag(s, ud);
+        submit(b, o, what);
+        reap(b, o, what, 1, true);
+    };
+    one("a file by name", b.dir_fd(), "statx.txt", 0, STATX_BASIC_STATS, &st[0], 1);
+    statx_fact(o, "a file by name", st[0]);
+    one("the fd itself (AT_EMPTY_PATH)", fd, "", AT_EMPTY_PATH, STATX_SIZE, &st[1], 2);
+    statx_fact(o, "the fd itself", st[1]);
+    one("the directory", b.dir_fd(), ".", AT_SYMLINK_NOFOLLOW, STATX_TYPE, &st[2], 3);
+    fact(o, "the directory: type", st[2].stx_mode & S_IFMT);
+    one("a missing file", b.dir_fd(), "missing", 0, STATX_BASIC_STATS, &st[3], 4);
+    one("an empty path without AT_EMPTY_PATH", fd, "", 0, STATX_BASIC_STATS, &st[3], 5);
+    one("a file descriptor that is not a directory", fd, "x", 0, STATX_BASIC_STATS, &st[3], 6);
+    one("a bad directory fd", kBadFd, "statx.txt", 0, STATX_BASIC_STATS, &st[3], 7);
+    one("unknown flags", b.dir_fd(), "statx.txt", 0x40000, STATX_BASIC_STATS, &st[3], 8);
+    one("both sync types", b.dir_fd(), "statx.txt", AT_STATX_SYNC_TYPE, STATX_BASIC_STATS, &st[3],
+        9);
+    one("a reserved mask bit", b.dir_fd(), "statx.txt", 0, STATX__RESERVED, &st[3], 10);
+    one("no buffer", b.dir_fd(), "statx.txt", 0, STATX_BASIC_STATS, nullptr, 11);
+    one("no path", b.dir_fd(), nullptr, 0, STATX_BASIC_STATS, &st[3], 12);
+    io_uring_sqe* s = next_sqe(b, o);
+    B::io_uring_prep_statx(s, b.dir_fd(), "statx.txt", 0, STATX_BASIC_STATS, &st[3]);
+    tag(s, 13, IOSQE_FIXED_FILE);
+    submit(b, o, "a fixed file");
+    reap(b, o, "a fixed file", 1, true);
+    s = next_sqe(b, o);
+    B::io_uring_prep_statx(s, b.dir_fd(), "statx.txt", 0, STATX_BASIC_STATS, &st[3]);
+    s->buf_index = 1;
+    tag(s, 14);
+    submit(b, o, "buf_index set");
+    reap(b, o, "buf_index set", 1, true);
+    b.close(fd);
     return o;
 }
 

@@ -167,6 +167,7 @@ struct Escape {
     int dir;     // 0: AT_FDCWD, 1: a directory fd inside the root
     int expect;  // the errno
     int32_t res = 1;
+    int32_t statx_res = 1;  // STATX resolves the same path the same way
 };
 Escape g_escapes[] = {
     {"../outside.txt", 0, ENOENT},
@@ -187,6 +188,10 @@ Escape g_escapes[] = {
     {"/proc/../../outside.txt", 0, ENOENT},
 };
 int32_t g_inside_res = 0;
+int32_t g_inside_statx_res = 1;
+uint64_t g_inside_statx_size = 0;
+int32_t g_link_statx_res = 1;  // abs-link itself (AT_SYMLINK_NOFOLLOW): inside the root
+uint32_t g_link_statx_type = 0;
 
 int prog_openat_escapes(int, char**) {
     io_uring ring;
@@ -204,7 +209,20 @@ int prog_openat_escapes(int, char**) {
             io::printf(2, "%s opened: '%s'\n", e.path, buf);
             sys::close(e.res);
         }
+        struct statx st {};
+        e.statx_res = run_one(ring, [&](io_uring_sqe* s) {
+            io_uring_prep_statx(s, e.dir != 0 ? dir : AT_FDCWD, e.path, 0, STATX_BASIC_STATS, &st);
+        });
     }
+    struct statx st {};
+    g_inside_statx_res = run_one(ring, [&](io_uring_sqe* s) {
+        io_uring_prep_statx(s, AT_FDCWD, "sub/../inside.txt", 0, STATX_SIZE, &st);
+    });
+    g_inside_statx_size = st.stx_size;
+    g_link_statx_res = run_one(ring, [&](io_uring_sqe* s) {
+        io_uring_prep_statx(s, AT_FDCWD, "abs-link", AT_SYMLINK_NOFOLLOW, STATX_TYPE, &st);
+    });
+    g_link_statx_type = st.stx_mode & S_IFMT;
     g_inside_res = run_one(ring, [&](io_uring_sqe* s) {
         io_uring_prep_openat(s, AT_FDCWD, "sub/../inside.txt", O_RDONLY, 0);
     });
@@ -212,7 +230,7 @@ int prog_openat_escapes(int, char**) {
     return 0;
 }
 
-TEST(Isolation, OpenatThroughTheRingCannotLeaveTheSandbox) {
+TEST(Isolation, OpenatAndStatxThroughTheRingCannotLeaveTheSandbox) {
     test::TempRoot outside;
     outside.write("outside.txt", "OUTSIDE\n");
     test::TempRoot root;
@@ -231,8 +249,13 @@ TEST(Isolation, OpenatThroughTheRingCannotLeaveTheSandbox) {
         // /proc/self/root lead back to the root); EXDEV: '..' above a directory fd (resolved
         // beneath it, kernel/vfs.h).
         EXPECT_EQ(e.res, -e.expect) << e.path;
+        EXPECT_EQ(e.statx_res, -e.expect) << "STATX " << e.path;
     }
     EXPECT_GE(g_inside_res, 0);  // '..' inside the root still works
+    EXPECT_EQ(g_inside_statx_res, 0);
+    EXPECT_EQ(g_inside_statx_size, 7u);
+    EXPECT_EQ(g_link_statx_res, 0);
+    EXPECT_EQ(g_link_statx_type, static_cast<uint32_t>(S_IFLNK));
 }
 
 // --- Set-id bits: a toy process never creates a set-user-ID or set-group-ID file ---------

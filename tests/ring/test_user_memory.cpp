@@ -39,6 +39,8 @@ struct ProtResults {
     int open_path = 1, stat_path = 1, register_iovecs = 1, setup_params = 1;
     int32_t timeout_ts = 1, openat_path = 1, read_into = 1, write_from = 1;
     int32_t read_into_readonly = 1, write_from_readonly = 1;
+    int32_t statx_path = 1, statx_into_readonly = 1, statx_proc = 1, statx_dev = 1;
+    uint32_t statx_proc_type = 0, statx_dev_type = 0;
 } g_prot;
 
 int prog_prot(int, char**) {
@@ -67,6 +69,24 @@ int prog_prot(int, char**) {
         run_one(ring, [&](io_uring_sqe* s) { io_uring_prep_read(s, fd, ro, 4, 0); });
     r.write_from_readonly =
         run_one(ring, [&](io_uring_sqe* s) { io_uring_prep_write(s, fd, ro, 4, 0); });
+    // STATX: its path is read at prep, its struct statx written through the checked door when
+    // it completes. Kernel objects answer from their own stat.
+    static struct statx stx;
+    r.statx_path = run_one(ring, [&](io_uring_sqe* s) {
+        io_uring_prep_statx(s, AT_FDCWD, path, 0, STATX_BASIC_STATS, &stx);
+    });
+    r.statx_into_readonly = run_one(ring, [&](io_uring_sqe* s) {
+        io_uring_prep_statx(s, AT_FDCWD, "/data.txt", 0, STATX_BASIC_STATS,
+                            static_cast<struct statx*>(ro));
+    });
+    r.statx_proc = run_one(ring, [&](io_uring_sqe* s) {
+        io_uring_prep_statx(s, AT_FDCWD, "/proc/iouring", 0, STATX_BASIC_STATS, &stx);
+    });
+    r.statx_proc_type = stx.stx_mode & S_IFMT;
+    r.statx_dev = run_one(ring, [&](io_uring_sqe* s) {
+        io_uring_prep_statx(s, AT_FDCWD, "/dev/null", 0, STATX_BASIC_STATS, &stx);
+    });
+    r.statx_dev_type = stx.stx_mode & S_IFMT;
     io_uring_queue_exit(&ring);
     return 0;
 }
@@ -86,6 +106,12 @@ TEST(UserMemory, ProtNoneAndReadOnlyMemoryAreEfault) {
     EXPECT_EQ(r.write_from, -EFAULT);
     EXPECT_EQ(r.read_into_readonly, -EFAULT);
     EXPECT_EQ(r.write_from_readonly, 4);
+    EXPECT_EQ(r.statx_path, -EFAULT);
+    EXPECT_EQ(r.statx_into_readonly, -EFAULT);
+    EXPECT_EQ(r.statx_proc, 0);
+    EXPECT_EQ(r.statx_proc_type, static_cast<uint32_t>(S_IFREG));
+    EXPECT_EQ(r.statx_dev, 0);
+    EXPECT_EQ(r.statx_dev_type, static_cast<uint32_t>(S_IFCHR));
 }
 
 // --- Mappings of a ring fd -------------------------------------------------------------------

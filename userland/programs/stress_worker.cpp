@@ -4,6 +4,7 @@
 // exactly once, with a result that operation can have, and writes what it found to its result
 // file. The parent (stress.cpp) may kill it at any moment; then the kernel's ledger does the
 // checking (completion_ledger.h).
+#include <poll.h>
 #include <time.h>
 
 #include <cstdio>
@@ -48,9 +49,12 @@ enum class Kind : uint8_t {
     ChainWrite,     // WRITE -> FSYNC -> READ of the same block, linked
     ChainFsync,
     ChainRead,
-    ShortRead,   // the head of a chain broken by a short read
-    BadFdWrite,  // the head of a chain broken by -EBADF
-    Severed,     // an operation behind a broken link: -ECANCELED
+    ShortRead,    // the head of a chain broken by a short read
+    BadFdWrite,   // the head of a chain broken by -EBADF
+    Severed,      // an operation behind a broken link: -ECANCELED
+    PollReady,    // POLL_ADD for POLLOUT on a socket with room: at once
+    PollWaiting,  // POLL_ADD for POLLIN on the side nobody writes to, ended by a POLL_REMOVE
+    PollRemove,
 };
 
 const char* kind_name(Kind k) {
@@ -58,7 +62,8 @@ const char* kind_name(Kind k) {
         "NOP",         "WRITE",        "READ",         "WRITEV",         "READV",
         "FSYNC",       "SEND",         "RECV",         "HANGING_RECV",   "LINK_TIMEOUT",
         "TIMEOUT",     "LONG_TIMEOUT", "ASYNC_CANCEL", "CANCEL_MISSING", "CHAIN_WRITE",
-        "CHAIN_FSYNC", "CHAIN_READ",   "SHORT_READ",   "BAD_FD_WRITE",   "SEVERED"};
+        "CHAIN_FSYNC", "CHAIN_READ",   "SHORT_READ",   "BAD_FD_WRITE",   "SEVERED",
+        "POLL_READY",  "POLL_WAITING", "POLL_REMOVE"};
     return names[static_cast<int>(k)];
 }
 
@@ -96,6 +101,12 @@ bool plausible(Kind k, int res) {
             return res == -ENOENT;
         case Kind::BadFdWrite:
             return res == -EBADF;
+        case Kind::PollReady:
+            return res == POLLOUT;
+        case Kind::PollWaiting:
+            return res == -ECANCELED;
+        case Kind::PollRemove:  // -EALREADY: the thread executor was trying it just then
+            return res == 0 || res == -EALREADY;
     }
     return false;
 }
@@ -248,8 +259,18 @@ void Worker::step() {
         io_uring_prep_cancel64(sqe_for(Kind::CancelMissing, kNoSlot), kNeverSubmitted, 0);
         return;
     }
-    if (pick < 18) {
+    if (pick < 14) {
         io_uring_prep_nop(sqe_for(Kind::Nop, kNoSlot));
+        return;
+    }
+    if (pick < 16) {
+        io_uring_prep_poll_add(sqe_for(Kind::PollReady, kNoSlot), sock_b_, POLLOUT);
+        return;
+    }
+    if (pick < 18) {
+        io_uring_sqe* poll = sqe_for(Kind::PollWaiting, kNoSlot);
+        io_uring_prep_poll_add(poll, sock_a_, POLLIN);
+        io_uring_prep_poll_remove(sqe_for(Kind::PollRemove, kNoSlot), poll->user_data);
         return;
     }
     if (pick < 50) {

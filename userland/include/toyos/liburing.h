@@ -253,6 +253,11 @@ inline void io_uring_prep_connect(io_uring_sqe* sqe, int fd, const sockaddr* add
                                   socklen_t addrlen) {
     io_uring_prep_rw(IORING_OP_CONNECT, sqe, fd, addr, 0, addrlen);
 }
+inline void io_uring_prep_statx(io_uring_sqe* sqe, int dfd, const char* path, int flags,
+                                unsigned mask, struct statx* statxbuf) {
+    io_uring_prep_rw(IORING_OP_STATX, sqe, dfd, path, mask, reinterpret_cast<uint64_t>(statxbuf));
+    sqe->statx_flags = static_cast<uint32_t>(flags);
+}
 inline void io_uring_prep_shutdown(io_uring_sqe* sqe, int fd, int how) {
     io_uring_prep_rw(IORING_OP_SHUTDOWN, sqe, fd, nullptr, static_cast<unsigned>(how), 0);
 }
