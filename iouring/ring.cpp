@@ -24,7 +24,7 @@ namespace {
 constexpr uint32_t kSupportedSetupFlags =
     IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
     IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SQPOLL |
-    IORING_SETUP_SQE128 | IORING_SETUP_CQE32 | IORING_SETUP_IOPOLL;
+    IORING_SETUP_SQE128 | IORING_SETUP_CQE32 | IORING_SETUP_IOPOLL | IORING_SETUP_R_DISABLED;
 constexpr uint32_t kFeatures = IORING_FEAT_SINGLE_MMAP | IORING_FEAT_NODROP |
                                IORING_FEAT_SUBMIT_STABLE | IORING_FEAT_RW_CUR_POS |
                                IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG | IORING_FEAT_CQE_SKIP |
@@ -114,8 +114,11 @@ Result<std::shared_ptr<SyscallCompletionRing>> SyscallCompletionRing::create(
         std::lock_guard sl(ring->submit_mutex_);
         ring->note_submitter(owner);  // an SQPOLL ring submits as its creator
     }
-    if (p.flags & IORING_SETUP_SQPOLL)
-        manager.sq_poller().add(ring.get(), p.sq_thread_idle != 0 ? p.sq_thread_idle : 1000);
+    ring->disabled_.store((p.flags & IORING_SETUP_R_DISABLED) != 0, std::memory_order_release);
+    ring->sq_idle_ms_ = p.sq_thread_idle != 0 ? p.sq_thread_idle : 1000;
+    // A disabled ring's poller starts when the ring is enabled (enable_rings).
+    if ((p.flags & IORING_SETUP_SQPOLL) && !(p.flags & IORING_SETUP_R_DISABLED))
+        manager.sq_poller().add(ring.get(), ring->sq_idle_ms_);
     return ring;
 }
 
@@ -176,6 +179,9 @@ Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_s
                                           uint32_t min_complete, uint32_t flags,
                                           int64_t timeout_ns) {
     RingStats::bump(stats_.enters);
+    // IORING_SETUP_R_DISABLED until IORING_REGISTER_ENABLE_RINGS: nothing, as Linux.
+    if (disabled_.load(std::memory_order_acquire)) [[unlikely]]
+        return err(EBADFD);
     uint32_t submitted = 0;
     if (setup_flags_ & IORING_SETUP_SQPOLL) {
         // Its submitter, the creator, is gone (Linux: the SQ thread died with it).
@@ -219,6 +225,17 @@ Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_s
         if (waited.is_error() && submitted == 0) return err(waited.error());
     }
     return static_cast<long>(submitted);
+}
+
+int SyscallCompletionRing::enable_rings(kernel::Process& caller) {
+    std::lock_guard sl(submit_mutex_);
+    if (!disabled_.load(std::memory_order_relaxed)) return -EBADFD;
+    // Linux's SINGLE_ISSUER task of a disabled ring is the one that enables it.
+    if ((setup_flags_ & IORING_SETUP_SINGLE_ISSUER) && single_issuer_ == 0)
+        single_issuer_ = caller.pid();
+    disabled_.store(false, std::memory_order_release);
+    if (setup_flags_ & IORING_SETUP_SQPOLL) manager_.sq_poller().add(this, sq_idle_ms_);
+    return 0;
 }
 
 void SyscallCompletionRing::note_submitter(kernel::Process& p) {

@@ -80,6 +80,9 @@ class SyscallCompletionRing : public std::enable_shared_from_this<SyscallComplet
     SyscallCompletionRing(const SyscallCompletionRing&) = delete;
     SyscallCompletionRing& operator=(const SyscallCompletionRing&) = delete;
 
+    // IORING_REGISTER_ENABLE_RINGS: a ring set up with IORING_SETUP_R_DISABLED starts taking
+    // io_uring_enter (and its SQ poller starts). 0, or -EBADFD if it is not disabled.
+    int enable_rings(kernel::Process& caller);
     // io_uring_enter(2): consume up to `to_submit` SQEs, then wait for `min_complete` CQEs
     // if IORING_ENTER_GETEVENTS. `timeout_ns` < 0: no timeout.
     kernel::Result<long> enter(kernel::Process& caller, uint32_t to_submit, uint32_t min_complete,
@@ -267,6 +270,9 @@ class SyscallCompletionRing : public std::enable_shared_from_this<SyscallComplet
     // Written by the submitter; atomic because fdinfo reads it under the other lock.
     std::atomic<uint32_t> cached_sq_head_{0};
     pid_t single_issuer_ = 0;
+    // IORING_SETUP_R_DISABLED until enable_rings(); enter refuses it meanwhile.
+    std::atomic<bool> disabled_{false};
+    uint32_t sq_idle_ms_ = 1000;  // SQPOLL: the poller's idle time, for a late start
     // Once an SQE asked for IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_DRAIN is refused (-EOPNOTSUPP), as
     // in Linux: a drain counts completions, and skipped ones cannot be told from missing ones.
     bool drain_disabled_ = false;  // the submitter's (submit_mutex_)

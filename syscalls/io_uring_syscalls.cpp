@@ -110,12 +110,13 @@ SysResult sys_io_uring_register(SyscallContext& c, const SyscallArgs& a) {
     }
     auto result = register_op(c, *ring, regs, opcode, arg, nr_args);
     if (result.ok() && opcode != IORING_REGISTER_PROBE && opcode != IORING_REGISTER_EVENTFD &&
-        opcode != IORING_REGISTER_EVENTFD_ASYNC && opcode != IORING_UNREGISTER_EVENTFD)
+        opcode != IORING_REGISTER_EVENTFD_ASYNC && opcode != IORING_UNREGISTER_EVENTFD &&
+        opcode != IORING_REGISTER_ENABLE_RINGS)
         c.kernel.io_uring().executor().registrations_changed(*ring);
     return result;
 }
 
-SysResult register_op(SyscallContext& c, SyscallCompletionRing&, iouring::Registrations& regs,
+SysResult register_op(SyscallContext& c, SyscallCompletionRing& ring, iouring::Registrations& regs,
                       uint32_t opcode, uint64_t arg, uint32_t nr_args) {
     switch (opcode) {
         case IORING_REGISTER_BUFFERS:
@@ -153,6 +154,10 @@ SysResult register_op(SyscallContext& c, SyscallCompletionRing&, iouring::Regist
             return 0;
         case IORING_REGISTER_PROBE:
             return register_probe(c, arg, nr_args);
+        case IORING_REGISTER_ENABLE_RINGS:
+            if (arg != 0 || nr_args != 0) return err(EINVAL);
+            if (const int e = ring.enable_rings(c.proc); e < 0) return err(-e);
+            return 0;
         default:
             return err(EINVAL);
     }

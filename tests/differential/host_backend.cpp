@@ -57,6 +57,14 @@ class HostBackend {
         return r < 0 ? -errno : static_cast<int>(r);
     }
 
+    // IORING_REGISTER_ENABLE_RINGS (Debian's liburing 2.3 declares io_uring_enable_rings but
+    // does not export it): res or -errno.
+    int enable_rings(Ring* r) {
+        const long res = ::syscall(__NR_io_uring_register, r->ring_fd,
+                                   IORING_REGISTER_ENABLE_RINGS, nullptr, 0);
+        return res < 0 ? -errno : static_cast<int>(res);
+    }
+
     // io_uring_enter(fd, 0, 0, flags) as it is: res or -errno.
     int enter_raw(unsigned fd, unsigned flags) {
         const long r = ::syscall(__NR_io_uring_enter, fd, 0, 0, flags, nullptr, 0);

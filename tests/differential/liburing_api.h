@@ -20,6 +20,8 @@
     X(io_uring_unregister_files)      \
     X(io_uring_register_files_update) \
     X(io_uring_get_probe_ring)        \
+    X(io_uring_queue_init_params)     \
+    X(io_uring_queue_exit)            \
     X(io_uring_opcode_supported)      \
     X(io_uring_free_probe)            \
     X(io_uring_prep_nop)              \

@@ -45,7 +45,8 @@
     X(probe)                      \
     X(poll)                       \
     X(shutdown)                   \
-    X(statx)
+    X(statx)                      \
+    X(disabled_ring)
 
 namespace toyos::diff {
 

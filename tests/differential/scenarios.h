@@ -1732,4 +1732,35 @@ Outcome scenario_statx(B& b) {
     return o;
 }
 
+// --- IORING_SETUP_R_DISABLED and IORING_REGISTER_ENABLE_RINGS -----------------------------
+template <class B>
+Outcome scenario_disabled_ring(B& b) {
+    Outcome o;
+    typename B::Ring r{};
+    io_uring_params p{};
+    p.flags = IORING_SETUP_R_DISABLED;
+    const int init = B::io_uring_queue_init_params(4, &r, &p);
+    fact(o, "setup with R_DISABLED", init);
+    if (init < 0) return o;
+    io_uring_sqe* s = B::io_uring_get_sqe(&r);
+    B::io_uring_prep_nop(s);
+    tag(s, 1);
+    fact(o, "submit while disabled", B::io_uring_submit(&r));
+    fact(o, "enter(GETEVENTS) while disabled", b.enter_raw(r.ring_fd, IORING_ENTER_GETEVENTS));
+    fact(o, "enable", b.enable_rings(&r));
+    fact(o, "enable again", b.enable_rings(&r));
+    // The NOP waited in the SQ: the first enter after enabling takes it.
+    fact(o, "submit after enabling", B::io_uring_submit_and_wait(&r, 1));
+    io_uring_cqe* cqe = nullptr;
+    fact(o, "its CQE", B::io_uring_peek_cqe(&r, &cqe));
+    if (cqe != nullptr) {
+        fact(o, "its user_data", static_cast<long long>(cqe->user_data));
+        fact(o, "its res", cqe->res);
+        B::io_uring_cqe_seen(&r, cqe);
+    }
+    B::io_uring_queue_exit(&r);
+    fact(o, "enable a ring that was never disabled", b.enable_rings(&b.ring));
+    return o;
+}
+
 }  // namespace toyos::diff

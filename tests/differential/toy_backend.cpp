@@ -56,6 +56,9 @@ class ToyBackend {
     }
 
     // io_uring_enter(fd, 0, 0, flags) as it is: res or -errno.
+    int enable_rings(Ring* r) {
+        return ::toyos::io_uring_enable_rings(r);
+    }
     int enter_raw(unsigned fd, unsigned flags) {
         return sys::io_uring_enter(static_cast<int>(fd), 0, 0, flags, nullptr, 0);
     }

@@ -110,6 +110,28 @@ int prog_sqpoll(int, char**) {
     T_CHECK(cqe->user_data == 77 && cqe->res == 0);
     io_uring_cqe_seen(&sleepy, cqe);
 
+    // Set up disabled (IORING_SETUP_R_DISABLED): the poller takes nothing until the ring is
+    // enabled, and an enter is -EBADFD meanwhile.
+    io_uring later;
+    io_uring_params d{};
+    d.flags = IORING_SETUP_SQPOLL | IORING_SETUP_R_DISABLED;
+    d.sq_thread_idle = 10000;
+    T_CHECK(io_uring_queue_init_params(8, &later, &d) == 0);
+    sqe = io_uring_get_sqe(&later);
+    io_uring_prep_nop(sqe);
+    io_uring_sqe_set_data64(sqe, 78);
+    io_uring_submit(&later);  // publishes the tail (and enters only if NEED_WAKEUP shows)
+    T_CHECK(sys::sleep_ns(50'000'000) == 0);
+    T_CHECK(io_uring_cq_ready(&later) == 0);
+    T_CHECK(ring_counter(later.ring_fd, "Submitted") == 0);
+    T_CHECK(sys::io_uring_enter(later.ring_fd, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0) ==
+            -EBADFD);
+    T_CHECK(io_uring_enable_rings(&later) == 0);
+    T_CHECK(io_uring_wait_cqe(&later, &cqe) == 0);
+    T_CHECK(cqe->user_data == 78 && cqe->res == 0);
+    io_uring_cqe_seen(&later, cqe);
+    io_uring_queue_exit(&later);
+
     // Unsupported: pinning the shared poller per ring.
     io_uring pinned;
     io_uring_params r{};

@@ -28,6 +28,9 @@ int io_uring_register_eventfd(io_uring* ring, int fd) {
 int io_uring_unregister_eventfd(io_uring* ring) {
     return sys::io_uring_register(ring->ring_fd, IORING_UNREGISTER_EVENTFD, nullptr, 0);
 }
+int io_uring_enable_rings(io_uring* ring) {
+    return sys::io_uring_register(ring->ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0);
+}
 
 namespace {
 constexpr size_t kProbeBytes =

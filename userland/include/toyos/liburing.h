@@ -82,6 +82,8 @@ int io_uring_register_files_update(io_uring* ring, unsigned off, const int* file
                                    unsigned nr_files);
 int io_uring_register_eventfd(io_uring* ring, int fd);
 int io_uring_unregister_eventfd(io_uring* ring);
+// A ring set up with IORING_SETUP_R_DISABLED takes no io_uring_enter until this.
+int io_uring_enable_rings(io_uring* ring);
 // The probe lives in sys::mmap memory (the kernel writes it); free it with io_uring_free_probe.
 io_uring_probe* io_uring_get_probe_ring(io_uring* ring);
 io_uring_probe* io_uring_get_probe();

@@ -41,7 +41,7 @@
 //    process's own memory, writable for a Read (-EFAULT); commands without data take none
 //    (-EINVAL). Metadata buffers and IORING_URING_CMD_FIXED are refused with -EINVAL, and
 //    NVME_URING_CMD_IO_VEC / ADMIN / ADMIN_VEC with -EOPNOTSUPP; other cmd_ops -ENOTTY.
-//  * Setup flags toyos does not implement (SQ_AFF, R_DISABLED, ATTACH_WQ, DEFER_TASKRUN) are
+//  * Setup flags toyos does not implement (SQ_AFF, ATTACH_WQ, DEFER_TASKRUN) are
 //    refused with -EINVAL rather than accepted and ignored. COOP_TASKRUN and TASKRUN_FLAG are
 //    accepted: completions are posted by kernel threads, so there is never task work to run
 //    and IORING_SQ_TASKRUN stays clear.
