@@ -228,12 +228,17 @@ Result<long> SyscallCompletionRing::enter(kernel::Process& caller, uint32_t to_s
 }
 
 int SyscallCompletionRing::enable_rings(kernel::Process& caller) {
-    std::lock_guard sl(submit_mutex_);
-    if (!disabled_.load(std::memory_order_relaxed)) return -EBADFD;
-    // Linux's SINGLE_ISSUER task of a disabled ring is the one that enables it.
-    if ((setup_flags_ & IORING_SETUP_SINGLE_ISSUER) && single_issuer_ == 0)
-        single_issuer_ = caller.pid();
-    disabled_.store(false, std::memory_order_release);
+    {
+        std::lock_guard sl(submit_mutex_);
+        if (!disabled_.load(std::memory_order_relaxed)) return -EBADFD;
+        // Linux's SINGLE_ISSUER task of a disabled ring is the one that enables it.
+        if ((setup_flags_ & IORING_SETUP_SINGLE_ISSUER) && single_issuer_ == 0)
+            single_issuer_ = caller.pid();
+        disabled_.store(false, std::memory_order_release);
+    }
+    // Outside submit_mutex_: the poller takes its own lock and then ours (sqpoll_submit).
+    // Only the caller that cleared disabled_ gets here. A close racing with it is safe: the
+    // poller skips a closing ring, and the destructor's shutdown() removes it from the poller.
     if (setup_flags_ & IORING_SETUP_SQPOLL) manager_.sq_poller().add(this, sq_idle_ms_);
     return 0;
 }
